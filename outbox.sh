@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# One entry point. Every verb first sets up what is missing (PostgreSQL, librdkafka, the build), then runs.
+#   ./outbox.sh demo [--events N --rate R --silos S --chaos]   the main job on embedded defaults
+#   ./outbox.sh test                                            every test
+#   ./outbox.sh <verb> ...                                      any CLI verb: silo, migrate, status, drain, dev-kafka, bench, ...
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+CACHE="${OUTBOX_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/outbox-relay}"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+if [ -z "${OUTBOX_LIBRDKAFKA:-}" ] && [ "${OUTBOX_USE_RDKAFKA_REDIST:-}" != "true" ]; then
+  export OUTBOX_LIBRDKAFKA="$CACHE/librdkafka-2.15.1/lib/librdkafka.so.1"
+fi
+
+"$ROOT/scripts/setup.sh"
+
+verb="${1:-help}"
+case "$verb" in
+  test)
+    shift
+    exec "$ROOT/scripts/test.sh" "$@"
+    ;;
+  help|-h|--help)
+    exec dotnet "$ROOT/src/Outbox.Silo/bin/Release/net10.0/Outbox.Silo.dll" --help
+    ;;
+  *)
+    exec dotnet "$ROOT/src/Outbox.Silo/bin/Release/net10.0/Outbox.Silo.dll" "$@"
+    ;;
+esac

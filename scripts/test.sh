@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every test (unit, integration on real PostgreSQL + embedded Kafka, multi-process cluster tests) and
+# ends with one plain line "tests: N passed, N failed". Extra arguments go to `dotnet test` (e.g. --filter).
+set -uo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+RESULTS="$ROOT/artifacts/test-results"
+rm -rf "$RESULTS" && mkdir -p "$RESULTS"
+dotnet test "$ROOT/tests/Outbox.Tests/Outbox.Tests.csproj" -c Release --no-build \
+  --logger "trx;LogFileName=tests.trx" --logger "console;verbosity=normal" --results-directory "$RESULTS" "$@" \
+  2>&1 | tee "$RESULTS/console.log"
+rc=${PIPESTATUS[0]}
+summary=$(grep -Eo 'Failed: +[0-9]+, Passed: +[0-9]+' "$RESULTS/console.log" | tail -n 1)
+failed=$(sed -E 's/Failed: +([0-9]+).*/\1/' <<<"$summary")
+passed=$(sed -E 's/.*Passed: +([0-9]+)/\1/' <<<"$summary")
+echo "tests: ${passed:-0} passed, ${failed:-0} failed"
+if [ -z "$summary" ] || [ "${passed:-0}" -eq 0 ]; then
+  echo "tests: no test ran" >&2
+  exit 1
+fi
+exit "$rc"

@@ -1,0 +1,56 @@
+using System.Text;
+
+namespace Outbox.Contracts;
+
+/// <summary>Checks a message against Kafka's rules and <see cref="OutboxLimits"/> before anything is written.</summary>
+public static class OutboxMessageValidator
+{
+    public static void Validate(OutboxMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ValidateTopic(message.Topic);
+        if (string.IsNullOrEmpty(message.Key))
+            throw new OutboxValidationException("Key must not be empty: it is the ordering key and the Kafka message key.");
+        if (Encoding.UTF8.GetByteCount(message.Key) > OutboxLimits.MaxKeyBytes)
+            throw new OutboxValidationException($"Key is longer than {OutboxLimits.MaxKeyBytes} bytes.");
+        if (message.Payload.Length > OutboxLimits.MaxPayloadBytes)
+            throw new OutboxValidationException(
+                $"Payload is {message.Payload.Length} bytes; the limit is {OutboxLimits.MaxPayloadBytes}.");
+        if (message.EventId == Guid.Empty)
+            throw new OutboxValidationException("EventId must not be empty.");
+        if (message.EventType is { Length: 0 or > 255 })
+            throw new OutboxValidationException("EventType must be 1 to 255 characters when set.");
+        ValidateHeaders(message.Headers);
+    }
+
+    public static void ValidateTopic(string? topic)
+    {
+        if (string.IsNullOrEmpty(topic) || topic.Length > OutboxLimits.MaxTopicLength || topic is "." or "..")
+            throw new OutboxValidationException(
+                $"Topic '{topic}' is not a valid Kafka topic name (1-{OutboxLimits.MaxTopicLength} characters, not '.' or '..').");
+        foreach (var c in topic)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
+                throw new OutboxValidationException(
+                    $"Topic '{topic}' contains '{c}'; Kafka topic names allow only a-z A-Z 0-9 . _ -.");
+        }
+    }
+
+    private static void ValidateHeaders(IReadOnlyDictionary<string, string>? headers)
+    {
+        if (headers is null) return;
+        if (headers.Count > OutboxLimits.MaxHeaderCount)
+            throw new OutboxValidationException($"At most {OutboxLimits.MaxHeaderCount} headers are allowed.");
+        foreach (var (name, value) in headers)
+        {
+            if (string.IsNullOrEmpty(name) || name.StartsWith(OutboxLimits.ReservedHeaderPrefix, StringComparison.Ordinal)
+                || name is "traceparent" or "tracestate")
+                throw new OutboxValidationException(
+                    $"Header name '{name}' is empty or reserved (traceparent, tracestate and names starting with '{OutboxLimits.ReservedHeaderPrefix}' are written by the relay).");
+            if (value is null)
+                throw new OutboxValidationException($"Header '{name}' has a null value.");
+            if (Encoding.UTF8.GetByteCount(value) > OutboxLimits.MaxHeaderValueBytes)
+                throw new OutboxValidationException($"Header '{name}' is longer than {OutboxLimits.MaxHeaderValueBytes} bytes.");
+        }
+    }
+}

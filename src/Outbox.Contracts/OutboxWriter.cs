@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Outbox.Contracts;
+
+/// <summary>
+/// Enqueues messages inside the caller's transaction: they become visible to the relay only if that transaction
+/// commits, and the relay is woken (NOTIFY) only then. A batch is one statement, whatever its size.
+/// </summary>
+public static class OutboxWriter
+{
+    private static readonly string EnqueueSql = SqlResource.Read(typeof(OutboxWriter).Assembly, "Sql.enqueue_batch.sql");
+
+    /// <summary>Enqueues one message. Throws <see cref="OutboxValidationException"/> before writing anything if it is invalid.</summary>
+    public static Task EnqueueAsync(this NpgsqlTransaction transaction, OutboxMessage message, CancellationToken cancellationToken = default) =>
+        transaction.EnqueueAsync([message], cancellationToken);
+
+    /// <summary>
+    /// Enqueues messages in the given order (which is their publish order within a key). All are validated
+    /// first; one invalid message rejects the whole call and nothing is written.
+    /// </summary>
+    public static async Task EnqueueAsync(this NpgsqlTransaction transaction, IReadOnlyList<OutboxMessage> messages,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        ArgumentNullException.ThrowIfNull(messages);
+        if (transaction.Connection is null)
+            throw new InvalidOperationException("The transaction is already completed.");
+        if (messages.Count == 0) return;
+        foreach (var message in messages) OutboxMessageValidator.Validate(message);
+
+        var (traceparent, tracestate) = CurrentTraceContext();
+        await using var command = new NpgsqlCommand(EnqueueSql, transaction.Connection, transaction);
+        var p = command.Parameters;
+        p.Add(Array("topics", NpgsqlDbType.Text, messages, m => m.Topic));
+        p.Add(Array("keys", NpgsqlDbType.Text, messages, m => m.Key));
+        p.Add(Array("payloads", NpgsqlDbType.Bytea, messages, m => m.Payload.ToArray()));
+        p.Add(Array("headers", NpgsqlDbType.Text, messages, m => m.Headers is null ? null : System.Text.Json.JsonSerializer.Serialize(m.Headers)));
+        p.Add(Array("event_types", NpgsqlDbType.Text, messages, m => m.EventType));
+        p.Add(Array("deliver_ats", NpgsqlDbType.TimestampTz, messages, m => m.DeliverAt?.UtcDateTime));
+        p.Add(Array("event_ids", NpgsqlDbType.Uuid, messages, m => m.EventId));
+        p.Add(Array("traceparents", NpgsqlDbType.Text, messages, _ => traceparent));
+        p.Add(Array("tracestates", NpgsqlDbType.Text, messages, _ => tracestate));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static NpgsqlParameter Array<T>(string name, NpgsqlDbType type, IReadOnlyList<OutboxMessage> messages,
+        Func<OutboxMessage, T> select)
+    {
+        var values = new T[messages.Count];
+        for (var i = 0; i < values.Length; i++) values[i] = select(messages[i]);
+        return new NpgsqlParameter(name, NpgsqlDbType.Array | type) { Value = values };
+    }
+
+    /// <summary>The W3C trace context of the enqueuing code, so the relay's publish span continues its trace.</summary>
+    private static (string? Traceparent, string? Tracestate) CurrentTraceContext()
+    {
+        var activity = Activity.Current;
+        if (activity is null || activity.IdFormat != ActivityIdFormat.W3C) return (null, null);
+        return (activity.Id, activity.TraceStateString);
+    }
+}

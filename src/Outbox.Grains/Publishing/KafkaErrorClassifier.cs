@@ -1,0 +1,17 @@
+using Confluent.Kafka;
+
+namespace Outbox.Grains.Publishing;
+
+/// <summary>Sorts Kafka errors into "retry later" and "will never succeed" (which parks the key).</summary>
+public static class KafkaErrorClassifier
+{
+    public static bool IsPermanent(Error error) => error.Code switch
+    {
+        ErrorCode.MsgSizeTooLarge or ErrorCode.RecordListTooLarge => true,
+        ErrorCode.InvalidMsg or ErrorCode.InvalidRecord or ErrorCode.InvalidMsgSize => true,
+        ErrorCode.TopicException or ErrorCode.Local_UnknownTopic or ErrorCode.UnknownTopicOrPart => true,
+        ErrorCode.TopicAuthorizationFailed or ErrorCode.ClusterAuthorizationFailed => true,
+        ErrorCode.PolicyViolation or ErrorCode.Local_InvalidArg => true,
+        _ => false,
+    };
+}

@@ -1,0 +1,28 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Outbox.Grains.Relay;
+
+/// <summary>How each partition relay drains. Bound from the "Relay" configuration section.</summary>
+public sealed class RelayOptions
+{
+    public const string Section = "Relay";
+
+    /// <summary>Rows read, published and removed together. Larger batches amortise round trips.</summary>
+    [Range(1, 10_000)]
+    public int BatchSize { get; set; } = 1000;
+
+    /// <summary>Safety sweep: a partition drains at least this often even if every trigger was lost.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "01:00:00")]
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>First wait after a failed drain; doubles (with jitter) up to <see cref="MaxRetryDelay"/>.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Copy published rows to outbox.published for this long (zero: delete at once).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "3650.00:00:00")]
+    public TimeSpan AuditRetention { get; set; } = TimeSpan.Zero;
+}

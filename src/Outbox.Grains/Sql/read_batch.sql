@@ -1,0 +1,18 @@
+-- The next due rows of one partition, in id order: an index range scan of the primary key.
+-- A row is held back while an earlier-or-same row of its key is parked (poison) or scheduled for later,
+-- so nothing overtakes a blocked message of its own key. Nothing is read by a fenced (stale epoch) or
+-- paused partition. Rows are never skipped by a high-water mark: each is removed individually once
+-- acknowledged, so a transaction that commits late (a lower id becoming visible after a higher one) is
+-- simply picked up by the next read.
+select m.id, m.event_id, m.topic, m.key, m.payload, m.headers::text, m.event_type, m.created_at,
+       m.traceparent, m.tracestate
+from outbox.messages m
+where m.partition = @partition
+  and exists (select 1 from outbox.partitions p
+              where p.partition = @partition and p.epoch = @epoch and not p.paused)
+  and not exists (select 1 from outbox.messages b
+                  where b.partition = m.partition and b.key = m.key and b.id <= m.id
+                    and (b.deliver_at is not null or b.parked_at is not null)
+                    and (b.parked_at is not null or b.deliver_at > now()))
+order by m.id
+limit @limit;

@@ -1,0 +1,83 @@
+using Npgsql;
+using NpgsqlTypes;
+using Outbox.Contracts;
+
+namespace Outbox.Grains.Storage;
+
+/// <summary>
+/// The relay's database access: activate a partition, read its next batch, complete a batch, find the next
+/// reminder. Every call borrows a connection from the relay's own bounded pool only for one statement, so
+/// no connection is held while Kafka is being awaited.
+/// </summary>
+public sealed class OutboxStore(NpgsqlDataSource dataSource, bool auditPublished)
+{
+    private static readonly string ActivateSql = Read("activate_partition.sql");
+    private static readonly string ReadBatchSql = Read("read_batch.sql");
+    private static readonly string CompleteBatchSql = Read("complete_batch.sql");
+    private static readonly string NextDueSql = Read("next_due.sql");
+
+    /// <summary>Takes a new ownership epoch for <paramref name="partition"/>.</summary>
+    public async Task<long> ActivateAsync(int partition, string owner, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(ActivateSql);
+        command.Parameters.AddWithValue("partition", partition);
+        command.Parameters.AddWithValue("owner", owner);
+        var epoch = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"Partition {partition} does not exist in outbox.partitions; run migrate with the deployment's partition count.");
+        return (long)epoch;
+    }
+
+    /// <summary>Up to <paramref name="limit"/> due rows of the partition, oldest first.</summary>
+    public async Task<IReadOnlyList<OutboxRow>> ReadBatchAsync(int partition, long epoch, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(ReadBatchSql);
+        command.Parameters.AddWithValue("partition", partition);
+        command.Parameters.AddWithValue("epoch", epoch);
+        command.Parameters.AddWithValue("limit", limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var rows = new List<OutboxRow>(limit);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add(new OutboxRow(
+                Id: reader.GetInt64(0),
+                EventId: reader.GetGuid(1),
+                Topic: reader.GetString(2),
+                Key: reader.GetString(3),
+                Payload: reader.GetFieldValue<byte[]>(4),
+                HeadersJson: reader.IsDBNull(5) ? null : reader.GetString(5),
+                EventType: reader.IsDBNull(6) ? null : reader.GetString(6),
+                CreatedAt: reader.GetFieldValue<DateTimeOffset>(7),
+                Traceparent: reader.IsDBNull(8) ? null : reader.GetString(8),
+                Tracestate: reader.IsDBNull(9) ? null : reader.GetString(9)));
+        }
+        return rows;
+    }
+
+    /// <summary>Removes acknowledged rows and parks rejected ones; throws <see cref="PartitionFencedException"/> if a newer epoch exists.</summary>
+    public async Task<CompletionResult> CompleteAsync(int partition, long epoch, BatchCompletion completion, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(CompleteBatchSql);
+        var p = command.Parameters;
+        p.AddWithValue("partition", partition);
+        p.AddWithValue("epoch", epoch);
+        p.AddWithValue("audit", auditPublished);
+        p.Add(new NpgsqlParameter("published_ids", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = completion.PublishedIds.ToArray() });
+        p.Add(new NpgsqlParameter("parked_ids", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = completion.Parked.Select(x => x.Id).ToArray() });
+        p.Add(new NpgsqlParameter("parked_reasons", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = completion.Parked.Select(x => x.Reason).ToArray() });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        if (reader.GetInt64(0) == 0) throw new PartitionFencedException(partition, epoch);
+        return new CompletionResult(Fenced: false, Removed: (int)reader.GetInt64(1), Parked: (int)reader.GetInt64(2));
+    }
+
+    /// <summary>How long until the partition's earliest scheduled message falls due, or null when none is scheduled.</summary>
+    public async Task<TimeSpan?> TimeUntilNextDueAsync(int partition, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(NextDueSql);
+        command.Parameters.AddWithValue("partition", partition);
+        var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        return value is double seconds ? TimeSpan.FromSeconds(seconds) : null;
+    }
+
+    private static string Read(string file) => SqlResource.Read(typeof(OutboxStore).Assembly, "Sql." + file);
+}

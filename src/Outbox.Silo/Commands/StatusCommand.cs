@@ -1,0 +1,66 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Npgsql;
+using Outbox.Contracts;
+using Spectre.Console;
+
+namespace Outbox.Silo.Commands;
+
+/// <summary><c>status</c>: every partition's owner, epoch, backlog, oldest pending age and parked rows.</summary>
+internal static class StatusCommand
+{
+    public static Command Create()
+    {
+        var db = CliDefaults.Database();
+        var json = CliDefaults.Json();
+        var partition = new Option<int?>("--partition") { Description = "Show one partition only" };
+        var command = new Command("status", "Show the cluster's partitions: owner, epoch, backlog, oldest pending age, parked") { db, json, partition };
+        command.SetAction(async (parse, ct) =>
+        {
+            try
+            {
+                await using var dataSource = NpgsqlDataSource.Create(parse.GetValue(db)!);
+                var client = new OutboxClient(dataSource);
+                var wanted = parse.GetValue(partition);
+                var status = await client.GetStatusAsync(wanted, ct).ConfigureAwait(false);
+                if (wanted is not null && status.Count == 0)
+                {
+                    await Console.Error.WriteLineAsync($"status: no partition {wanted}").ConfigureAwait(false);
+                    return ExitCodes.NotFound;
+                }
+                if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(status, JsonOptions));
+                else Render(status);
+                return ExitCodes.Ok;
+            }
+            catch (NpgsqlException e)
+            {
+                await Console.Error.WriteLineAsync("status: database unavailable: " + e.Message).ConfigureAwait(false);
+                return ExitCodes.DatabaseUnavailable;
+            }
+        });
+        return command;
+    }
+
+    internal static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { WriteIndented = false };
+
+    private static void Render(IReadOnlyList<PartitionStatus> status)
+    {
+        var table = new Table().Border(TableBorder.Simple)
+            .AddColumns("partition", "owner", "epoch", "backlog", "scheduled", "parked", "oldest pending", "paused");
+        foreach (var p in status)
+        {
+            table.AddRow(
+                p.Partition.ToString(CultureInfo.InvariantCulture),
+                Markup.Escape(p.Owner ?? "-"),
+                p.Epoch.ToString(CultureInfo.InvariantCulture),
+                p.Backlog.ToString(CultureInfo.InvariantCulture),
+                p.Scheduled.ToString(CultureInfo.InvariantCulture),
+                p.Parked > 0 ? $"[red]{p.Parked}[/]" : "0",
+                p.OldestPendingAgeSeconds is { } age ? $"{age:0.0}s" : "-",
+                p.Paused ? "yes" : "");
+        }
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"{status.Sum(s => s.Backlog)} rows in the outbox, {status.Sum(s => s.Parked)} parked, owners: {string.Join(", ", status.Select(s => s.Owner ?? "-").Distinct().Order())}");
+    }
+}

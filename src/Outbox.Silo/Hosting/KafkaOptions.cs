@@ -1,0 +1,39 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Outbox.Silo.Hosting;
+
+/// <summary>The Kafka cluster the relay publishes to. Section "Kafka".</summary>
+public sealed class KafkaOptions
+{
+    public const string Section = "Kafka";
+
+    /// <summary>Value of <see cref="BootstrapServers"/> that starts an embedded mock cluster inside the silo.</summary>
+    public const string Embedded = "embedded";
+
+    /// <summary>host:port[,host:port...], or "embedded" for an in-process mock cluster (development only).</summary>
+    [Required(AllowEmptyStrings = false)]
+    [RegularExpression(@"^(embedded|[^,\s:]+:\d{1,5}(,[^,\s:]+:\d{1,5})*)$", ErrorMessage = "Kafka:BootstrapServers must be host:port[,host:port...] or 'embedded'.")]
+    public string BootstrapServers { get; set; } = "";
+
+    /// <summary>librdkafka linger.ms: how long the producer waits to fill a batch. Small keeps latency low.</summary>
+    [Range(0, 1000)]
+    public int LingerMs { get; set; } = 2;
+
+    /// <summary>
+    /// librdkafka message.timeout.ms. 0 (default) means never give up locally: while Kafka is away the batch
+    /// waits and librdkafka retries in order, so no later message can overtake a timed-out one.
+    /// </summary>
+    [Range(0, int.MaxValue)]
+    public int MessageTimeoutMs { get; set; }
+
+    /// <summary>Largest message (bytes) Kafka accepts; larger ones are parked as poison. Match the brokers' message.max.bytes.</summary>
+    [Range(1000, 1_000_000_000)]
+    public int MessageMaxBytes { get; set; } = 1_048_576;
+
+    /// <summary>none, gzip, snappy, lz4 or zstd.</summary>
+    [RegularExpression("^(none|gzip|snappy|lz4|zstd)$")]
+    public string Compression { get; set; } = "lz4";
+
+    /// <summary>Further librdkafka producer properties, passed through as they are (e.g. security.protocol).</summary>
+    public Dictionary<string, string> Producer { get; set; } = [];
+}

@@ -1,0 +1,78 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Outbox.Grains.Relay;
+
+namespace Outbox.Silo.Hosting;
+
+/// <summary>
+/// LISTENs on the outbox_drain channel and wakes the relay of each notified partition this silo owns.
+/// NOTIFY is transactional, so a wake-up arrives only for committed rows. Every silo hears every
+/// notification; the ones for partitions owned elsewhere are ignored (their owner heard them too).
+/// After a lost connection all active partitions are woken, since notifications may have been missed.
+/// </summary>
+public sealed partial class NotificationListener(IOptions<OutboxOptions> options, PartitionDirectory directory,
+    ILogger<NotificationListener> logger) : BackgroundService
+{
+    public const string Channel = "outbox_drain";
+
+    private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary>True while the LISTEN connection is up.</summary>
+    public bool IsListening { get; private set; }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Its own unpooled connection: LISTEN holds a session for the silo's lifetime and must not take a
+        // slot of the relay's bounded pool.
+        var connectionString = new NpgsqlConnectionStringBuilder(options.Value.ConnectionString)
+        {
+            Pooling = false,
+            ApplicationName = "outbox-relay-listener",
+            KeepAlive = 10,
+        }.ConnectionString;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = new NpgsqlConnection(connectionString);
+                connection.Notification += (_, e) => OnNotification(e.Payload);
+                await connection.OpenAsync(stoppingToken).ConfigureAwait(false);
+                await using (var listen = new NpgsqlCommand($"listen {Channel}", connection))
+                    await listen.ExecuteNonQueryAsync(stoppingToken).ConfigureAwait(false);
+                IsListening = true;
+                LogListening(logger);
+                WakeAll();
+                while (!stoppingToken.IsCancellationRequested)
+                    await connection.WaitAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException)
+            {
+                IsListening = false;
+                LogListenFailed(logger, e.Message);
+                await Task.Delay(ReconnectDelay, stoppingToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private void OnNotification(string payload)
+    {
+        if (int.TryParse(payload, NumberStyles.None, CultureInfo.InvariantCulture, out var partition))
+            directory.Trigger(partition);
+    }
+
+    private void WakeAll()
+    {
+        foreach (var partition in directory.ActiveEpochs.Keys) directory.Trigger(partition);
+    }
+
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Listening for outbox notifications")]
+    private static partial void LogListening(ILogger logger);
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Notification connection lost ({Error}); reconnecting, the sweep covers the gap")]
+    private static partial void LogListenFailed(ILogger logger, string error);
+}

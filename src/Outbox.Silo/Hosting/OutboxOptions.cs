@@ -1,0 +1,27 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Outbox.Silo.Hosting;
+
+/// <summary>The outbox database and the relay's own connection pool. Section "Outbox".</summary>
+public sealed class OutboxOptions
+{
+    public const string Section = "Outbox";
+
+    /// <summary>Npgsql connection string of the database that holds the outbox schema.</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string ConnectionString { get; set; } = "";
+
+    /// <summary>Partitions per deployment; fixed at the first migration (keys hash into them).</summary>
+    [Range(1, 4096)]
+    public int PartitionCount { get; set; } = 64;
+
+    /// <summary>
+    /// Upper bound of the relay's own connections per silo. Kept small on purpose: the business owns the
+    /// database; the relay throttles on this pool instead of competing with it.
+    /// </summary>
+    [Range(2, 200)]
+    public int MaxPoolSize { get; set; } = 8;
+
+    /// <summary>Apply missing migrations at start-up (convenient in development; DBAs may prefer `migrate`).</summary>
+    public bool MigrateOnStart { get; set; } = true;
+}

@@ -1,0 +1,58 @@
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Outbox.Contracts.Schema;
+
+namespace Outbox.Silo.Hosting;
+
+/// <summary>
+/// Runs before any relay: applies migrations (when configured) and checks that the database's partition count
+/// is the configured one. Waits a bounded time for a database that is still starting, then fails with a
+/// clear message rather than a stack trace from deep inside.
+/// </summary>
+public sealed partial class SchemaStartup(NpgsqlDataSource dataSource, IOptions<OutboxOptions> options, ILogger<SchemaStartup> logger)
+    : IHostedService
+{
+    private static readonly TimeSpan WaitForDatabase = TimeSpan.FromSeconds(30);
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var migrator = new OutboxMigrator(dataSource);
+        var configured = options.Value.PartitionCount;
+        var deadline = DateTime.UtcNow + WaitForDatabase;
+        while (true)
+        {
+            try
+            {
+                if (options.Value.MigrateOnStart)
+                {
+                    var applied = await migrator.MigrateAsync(configured, cancellationToken).ConfigureAwait(false);
+                    if (applied.Count > 0) LogMigrated(logger, applied.Count, applied[^1]);
+                    return;
+                }
+                var existing = await migrator.ReadPartitionCountAsync(cancellationToken).ConfigureAwait(false);
+                if (existing is null)
+                    throw new InvalidOperationException("The outbox schema is missing: run `outbox.sh migrate` or set Outbox:MigrateOnStart=true.");
+                if (existing != configured)
+                    throw new InvalidOperationException($"The outbox database has {existing} partitions but Outbox:PartitionCount is {configured}.");
+                return;
+            }
+            catch (NpgsqlException e) when (e is not PostgresException && DateTime.UtcNow < deadline)
+            {
+                LogWaiting(logger, e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+            }
+            catch (NpgsqlException e) when (e is not PostgresException)
+            {
+                throw new InvalidOperationException($"The outbox database is unreachable ({e.Message}); check Outbox:ConnectionString.", e);
+            }
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "Applied {Count} outbox migration(s), schema now at version {Version}")]
+    private static partial void LogMigrated(ILogger logger, int count, int version);
+
+    [LoggerMessage(EventId = 4102, Level = LogLevel.Warning, Message = "Waiting for the outbox database: {Error}")]
+    private static partial void LogWaiting(ILogger logger, string error);
+}

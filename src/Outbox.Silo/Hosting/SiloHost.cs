@@ -1,0 +1,95 @@
+using System.Diagnostics.CodeAnalysis;
+using Confluent.Kafka;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Outbox.Contracts;
+using Outbox.Grains;
+using Outbox.Grains.Diagnostics;
+using Outbox.Grains.Publishing;
+using Outbox.Grains.Relay;
+using Outbox.Grains.Storage;
+using Outbox.Silo.Http;
+using Outbox.Silo.Kafka;
+
+namespace Outbox.Silo.Hosting;
+
+/// <summary>Composes a silo: configuration and its validation, the relay's services, ownership, HTTP.</summary>
+public static class SiloHost
+{
+    /// <summary>Builds a silo from command-line style configuration (<c>--Section:Key=value</c>) and optional overrides.</summary>
+    [RequiresUnreferencedCode("Options binding and validation use reflection.")]
+    public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string?>? overrides = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        if (overrides is not null) builder.Configuration.AddInMemoryCollection(overrides);
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        AddOptions(builder.Services, builder.Configuration);
+        AddRelay(builder.Services);
+        var app = builder.Build();
+        app.MapSiloEndpoints();
+        return app;
+    }
+
+    [RequiresUnreferencedCode("Options binding and validation use reflection.")]
+    private static void AddOptions(IServiceCollection services, ConfigurationManager configuration)
+    {
+        services.AddOptions<OutboxOptions>().Bind(configuration.GetSection(OutboxOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<KafkaOptions>().Bind(configuration.GetSection(KafkaOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RelayOptions>().Bind(configuration.GetSection(RelayOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ClusterOptions>().Bind(configuration.GetSection(ClusterOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AdminOptions>().Bind(configuration.GetSection(AdminOptions.Section));
+        services.AddSingleton<IValidateOptions<OutboxOptions>, OutboxOptionsValidator>();
+    }
+
+    private static void AddRelay(IServiceCollection services)
+    {
+        services.AddSingleton(sp =>
+        {
+            var cluster = sp.GetRequiredService<IOptions<ClusterOptions>>().Value;
+            return new SiloIdentity(cluster.SiloName ?? $"{Environment.MachineName}-{Environment.ProcessId}");
+        });
+        services.AddSingleton(sp => CreateDataSource(sp.GetRequiredService<IOptions<OutboxOptions>>().Value));
+        services.AddSingleton<EmbeddedKafka>();
+        services.AddSingleton(sp => RelayProducerFactory.Create(
+            sp.GetRequiredService<IOptions<KafkaOptions>>(), sp.GetRequiredService<EmbeddedKafka>(), sp.GetRequiredService<SiloIdentity>(),
+            sp.GetRequiredService<ILogger<IProducer<byte[], byte[]>>>()));
+        services.AddSingleton(sp => new OutboxStore(sp.GetRequiredService<NpgsqlDataSource>(),
+            auditPublished: sp.GetRequiredService<IOptions<RelayOptions>>().Value.AuditRetention > TimeSpan.Zero));
+        services.AddSingleton<IOutboxPublisher, KafkaPublisher>();
+        services.AddSingleton<RelayMetrics>();
+        services.AddSingleton<PartitionDirectory>();
+        services.AddSingleton<IPartitionActivator>(sp => sp.GetRequiredService<PartitionDirectory>());
+        services.AddSingleton(sp => new OutboxClient(sp.GetRequiredService<NpgsqlDataSource>()));
+        services.AddSingleton<ReadinessProbe>();
+
+        // Hosted services start in this order and stop in reverse: the schema is ready before any relay runs,
+        // and on shutdown ownership is handed back (in-flight batches finish) before the producer flushes.
+        services.AddHostedService<SchemaStartup>();
+        services.AddSingleton<IOwnershipEngine, SingleSiloOwnership>();
+        services.AddHostedService(sp => sp.GetRequiredService<IOwnershipEngine>());
+        services.AddSingleton<NotificationListener>();
+        services.AddHostedService(sp => sp.GetRequiredService<NotificationListener>());
+    }
+
+    /// <summary>The relay's own small pool: bounded, named, with prepared statements for the hot queries.</summary>
+    public static NpgsqlDataSource CreateDataSource(OutboxOptions options)
+    {
+        var builder = new NpgsqlDataSourceBuilder(options.ConnectionString);
+        builder.ConnectionStringBuilder.MaxPoolSize = options.MaxPoolSize;
+        builder.ConnectionStringBuilder.ApplicationName ??= "outbox-relay";
+        builder.ConnectionStringBuilder.MaxAutoPrepare = 16;
+        builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+        // Waiting for a pooled connection is the throttle; give it time rather than failing under load.
+        builder.ConnectionStringBuilder.Timeout = 30;
+        return builder.Build();
+    }
+}

@@ -1,0 +1,41 @@
+using Outbox.Contracts;
+using Outbox.Grains;
+using Outbox.Grains.Relay;
+using Outbox.Silo.Hosting;
+
+namespace Outbox.Silo.Http;
+
+/// <summary>Health probes, the status view and the admin operations every silo serves.</summary>
+public static class SiloEndpoints
+{
+    public static void MapSiloEndpoints(this WebApplication app)
+    {
+        app.MapGet("/health/live", () => Results.Ok(new { status = "live" }));
+        app.MapGet("/health/ready", async (ReadinessProbe probe, CancellationToken ct) =>
+        {
+            var readiness = await probe.CheckAsync(ct).ConfigureAwait(false);
+            return Results.Json(readiness, statusCode: readiness.IsReady ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+        });
+        app.MapGet("/status", async (OutboxClient client, PartitionDirectory directory, SiloIdentity silo, CancellationToken ct) =>
+        {
+            var partitions = await client.GetStatusAsync(cancellationToken: ct).ConfigureAwait(false);
+            return Results.Ok(new { silo = silo.Name, active = directory.ActiveEpochs.Keys.Order().ToArray(), partitions });
+        });
+
+        var admin = app.MapGroup("/admin").AddEndpointFilter<AdminTokenFilter>();
+        admin.MapPost("/partitions/{partition:int}/drain", async (int partition, OutboxClient client, PartitionDirectory directory, CancellationToken ct) =>
+        {
+            try
+            {
+                // Local owner: wake it directly. Either way the NOTIFY reaches whichever silo owns it.
+                var local = directory.Trigger(partition);
+                await client.RequestDrainAsync(partition, ct).ConfigureAwait(false);
+                return Results.Accepted(value: new { partition, ownedHere = local });
+            }
+            catch (ArgumentOutOfRangeException e)
+            {
+                return Results.Problem(e.Message, statusCode: StatusCodes.Status400BadRequest);
+            }
+        });
+    }
+}

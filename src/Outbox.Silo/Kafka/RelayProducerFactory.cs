@@ -1,0 +1,50 @@
+using Confluent.Kafka;
+using Microsoft.Extensions.Options;
+using Outbox.Grains;
+using Outbox.Silo.Hosting;
+
+namespace Outbox.Silo.Kafka;
+
+/// <summary>Builds the silo's one idempotent producer from <see cref="KafkaOptions"/>.</summary>
+public static partial class RelayProducerFactory
+{
+    public static ProducerConfig CreateConfig(KafkaOptions options, string bootstrapServers, string clientId)
+    {
+        var config = new ProducerConfig
+        {
+            BootstrapServers = bootstrapServers,
+            ClientId = clientId,
+            // Idempotence: no duplicates from librdkafka's own retries and per-partition order across them.
+            EnableIdempotence = true,
+            Acks = Acks.All,
+            MaxInFlight = 5,
+            LingerMs = options.LingerMs,
+            MessageTimeoutMs = options.MessageTimeoutMs,
+            MessageMaxBytes = options.MessageMaxBytes,
+            CompressionType = Enum.Parse<CompressionType>(options.Compression, ignoreCase: true),
+            // The Java client's keyed partitioner, so a key lands on the same Kafka partition whoever produces it.
+            Partitioner = Partitioner.Murmur2Random,
+            QueueBufferingMaxMessages = 500_000,
+            SocketKeepaliveEnable = true,
+        };
+        foreach (var (name, value) in options.Producer) config.Set(name, value);
+        return config;
+    }
+
+    public static IProducer<byte[], byte[]> Create(IOptions<KafkaOptions> options, EmbeddedKafka embedded, SiloIdentity identity,
+        ILogger<IProducer<byte[], byte[]>> logger)
+    {
+        LibrdkafkaLoader.EnsureLoaded();
+        var config = CreateConfig(options.Value, embedded.BootstrapServers, "outbox-relay-" + identity.Name);
+        return new ProducerBuilder<byte[], byte[]>(config)
+            .SetErrorHandler((_, error) => LogKafkaError(logger, error.Code, error.Reason, error.IsFatal))
+            .SetLogHandler((_, message) => LogLibrdkafka(logger, message.Facility, message.Message))
+            .Build();
+    }
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Kafka producer: {Code} {Reason} (fatal: {Fatal})")]
+    private static partial void LogKafkaError(ILogger logger, ErrorCode code, string reason, bool fatal);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Debug, Message = "librdkafka {Facility}: {Message}")]
+    private static partial void LogLibrdkafka(ILogger logger, string facility, string message);
+}
