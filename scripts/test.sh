@@ -9,11 +9,11 @@ dotnet test "$ROOT/tests/Outbox.Tests/Outbox.Tests.csproj" -c Release --no-build
   --logger "trx;LogFileName=tests.trx" --logger "console;verbosity=normal" --results-directory "$RESULTS" "$@" \
   2>&1 | tee "$RESULTS/console.log"
 rc=${PIPESTATUS[0]}
-summary=$(grep -Eo 'Failed: +[0-9]+, Passed: +[0-9]+' "$RESULTS/console.log" | tail -n 1)
-failed=$(sed -E 's/Failed: +([0-9]+).*/\1/' <<<"$summary")
-passed=$(sed -E 's/.*Passed: +([0-9]+)/\1/' <<<"$summary")
+trx="$RESULTS/tests.trx"
+passed=$(grep -o 'passed="[0-9]*"' "$trx" 2>/dev/null | head -n1 | tr -dc 0-9)
+failed=$(grep -o 'failed="[0-9]*"' "$trx" 2>/dev/null | head -n1 | tr -dc 0-9)
 echo "tests: ${passed:-0} passed, ${failed:-0} failed"
-if [ -z "$summary" ] || [ "${passed:-0}" -eq 0 ]; then
+if [ "${passed:-0}" -eq 0 ]; then
   echo "tests: no test ran" >&2
   exit 1
 fi

@@ -1,0 +1,27 @@
+using System.Globalization;
+using Outbox.Contracts;
+using Outbox.Silo.Verification;
+
+namespace Outbox.Tests.Infrastructure;
+
+/// <summary>Writes test events the way an application does: inside its own transaction.</summary>
+public static class Enqueue
+{
+    /// <summary>An event for <paramref name="key"/> carrying <paramref name="version"/> in the header the verifier checks order by.</summary>
+    public static OutboxMessage Event(string topic, string key, long version, int payloadBytes = 64) =>
+        new(topic, key, new byte[payloadBytes])
+        {
+            EventType = "test",
+            Headers = new Dictionary<string, string> { [DeliveryVerifier.VersionHeader] = version.ToString(CultureInfo.InvariantCulture) },
+        };
+
+    /// <summary>Commits the messages in one transaction and returns their event ids.</summary>
+    public static async Task<Guid[]> CommitAsync(TestDatabase database, params OutboxMessage[] messages)
+    {
+        await using var connection = await database.DataSource.OpenConnectionAsync();
+        await using var tx = await connection.BeginTransactionAsync();
+        await tx.EnqueueAsync(messages);
+        await tx.CommitAsync();
+        return messages.Select(m => m.EventId).ToArray();
+    }
+}
