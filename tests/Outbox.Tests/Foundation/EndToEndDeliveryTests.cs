@@ -47,7 +47,8 @@ public sealed class EndToEndDeliveryTests : RelayTestBase
         var early = await Enqueue.CommitAsync(Db, Enumerable.Range(0, 20).Select(i => Enqueue.Event(topic, $"other-{i}", 1)).ToArray());
         Assert.Equal(0, await verifier.WaitForAsync(early, TimeSpan.FromSeconds(20)));
         // B's rows are published and gone; A's rows (lower ids) are not even visible yet.
-        Assert.Equal(0, await Db.ScalarAsync("select count(*) from outbox.messages"));
+        await Eventually.TrueAsync(async () => await Db.ScalarAsync("select count(*) from outbox.messages") == 0,
+            TimeSpan.FromSeconds(10), "B's rows are removed while A's stay invisible");
 
         await late.CommitAsync();
         Assert.Equal(0, await verifier.WaitForAsync(lateMessages.Select(m => m.EventId).ToArray(), TimeSpan.FromSeconds(20)));
