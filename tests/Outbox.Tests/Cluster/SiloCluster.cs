@@ -50,14 +50,19 @@ public sealed class SiloCluster : IAsyncDisposable
     /// <summary>Starts (or restarts) the named silos and waits until each is ready (joined, partitions active).</summary>
     public async Task<Member[]> StartAsync(params string[] names)
     {
-        foreach (var name in names)
-        {
-            // A restart: the previous process of that name is gone (killed) or is stopped first.
-            if (_members.TryGetValue(name, out var previous)) await previous.Process.DisposeAsync();
-        }
-        var started = names.Select(Launch).ToArray();
+        var started = new Member[names.Length];
+        for (var i = 0; i < names.Length; i++) started[i] = await LaunchAsync(names[i]);
         await Task.WhenAll(started.Select(m => LocalEnvironment.WaitUntilReadyAsync(m.BaseAddress, TimeSpan.FromSeconds(90), CancellationToken.None)));
+        Write($"ready: {string.Join(", ", names)}");
         return started;
+    }
+
+    /// <summary>Starts (or restarts) a silo without waiting for it to join.</summary>
+    public async Task<Member> LaunchAsync(string name)
+    {
+        // A restart: the previous process of that name is gone (killed) or is stopped first.
+        if (_members.TryGetValue(name, out var previous)) await previous.Process.DisposeAsync();
+        return Launch(name);
     }
 
     private Member Launch(string name)
@@ -145,7 +150,7 @@ public sealed class SiloCluster : IAsyncDisposable
     {
         try
         {
-            _output.WriteLine(line);
+            _output.WriteLine(line.StartsWith('[') ? line : $"{DateTime.UtcNow:HH:mm:ss.fff} {line}");
         }
         catch (InvalidOperationException)
         {
@@ -153,8 +158,14 @@ public sealed class SiloCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>Kills every silo: the scenario is over, and an orderly leave would only cost a round of rebalances.</summary>
     public async ValueTask DisposeAsync()
     {
-        await Task.WhenAll(_members.Values.Select(m => m.Process.DisposeAsync().AsTask()));
+        foreach (var member in _members.Values)
+        {
+            if (!member.Process.HasExited) member.Process.Kill();
+            await member.Process.DisposeAsync();
+        }
+        Write("silos killed");
     }
 }
