@@ -74,7 +74,9 @@ public static class SiloHost
         // Hosted services start in this order and stop in reverse: the schema is ready before any relay runs,
         // and on shutdown ownership is handed back (in-flight batches finish) before the producer flushes.
         services.AddHostedService<SchemaStartup>();
-        services.AddSingleton<IOwnershipEngine, SingleSiloOwnership>();
+        services.AddSingleton<IOwnershipEngine>(sp => sp.GetRequiredService<IOptions<ClusterOptions>>().Value.Mode == "group"
+            ? ActivatorUtilities.CreateInstance<KafkaGroupOwnership>(sp)
+            : ActivatorUtilities.CreateInstance<SingleSiloOwnership>(sp));
         services.AddHostedService(sp => sp.GetRequiredService<IOwnershipEngine>());
         services.AddSingleton<NotificationListener>();
         services.AddHostedService(sp => sp.GetRequiredService<NotificationListener>());
