@@ -19,6 +19,7 @@ internal static class DrainCommand
         });
         command.SetAction(async (parse, ct) =>
         {
+            var output = CliOutput.For(parse);
             try
             {
                 await using var dataSource = NpgsqlDataSource.Create(parse.GetValue(db)!);
@@ -26,17 +27,17 @@ internal static class DrainCommand
                 var drained = parse.GetValue(key) is { } k
                     ? await client.RequestDrainForKeyAsync(k, ct).ConfigureAwait(false)
                     : await RequestAsync(client, parse.GetValue(partition)!.Value, ct).ConfigureAwait(false);
-                Console.WriteLine($"drain: requested for partition {drained}");
+                output.Out.WriteLine($"drain: requested for partition {drained}");
                 return ExitCodes.Ok;
             }
             catch (ArgumentOutOfRangeException e)
             {
-                await Console.Error.WriteLineAsync("drain: " + e.Message.Split(Environment.NewLine)[0]).ConfigureAwait(false);
+                await output.Error.WriteLineAsync("drain: " + e.Message.Split(Environment.NewLine)[0]).ConfigureAwait(false);
                 return ExitCodes.NotFound;
             }
             catch (NpgsqlException e)
             {
-                await Console.Error.WriteLineAsync("drain: database unavailable: " + e.Message).ConfigureAwait(false);
+                await output.Error.WriteLineAsync("drain: database unavailable: " + e.Message).ConfigureAwait(false);
                 return ExitCodes.DatabaseUnavailable;
             }
         });
