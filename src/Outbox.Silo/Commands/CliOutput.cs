@@ -18,7 +18,7 @@ internal sealed class CliOutput
         Error = parse.InvocationConfiguration.Error;
         Console = ReferenceEquals(Out, System.Console.Out)
             ? AnsiConsole.Console
-            : AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Out), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
+            : CaptureConsole(Out);
     }
 
     public TextWriter Out { get; }
@@ -29,6 +29,19 @@ internal sealed class CliOutput
     public IAnsiConsole Console { get; }
 
     public static CliOutput For(ParseResult parse) => new(parse);
+
+    /// <summary>A plain, wide console over a writer that is not a terminal (tables would otherwise wrap at 80 columns).</summary>
+    private static IAnsiConsole CaptureConsole(TextWriter writer)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(writer),
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+        });
+        console.Profile.Width = 200;
+        return console;
+    }
 
     public Task JsonAsync<T>(T value) => Out.WriteLineAsync(JsonSerializer.Serialize(value, JsonOptions));
 

@@ -15,7 +15,7 @@ internal static class DrainCommand
         var command = new Command("drain", "Ask the owner of a partition to drain it now") { db, partition, key };
         command.Validators.Add(r =>
         {
-            if ((r.GetValue(partition) is null) == (r.GetValue(key) is null)) r.AddError("Give exactly one of --partition and --key.");
+            if ((r.GetResult(partition) is null) == (r.GetResult(key) is null)) r.AddError("Give exactly one of --partition and --key.");
         });
         command.SetAction(async (parse, ct) =>
         {

@@ -82,9 +82,10 @@ internal static class ParkedCommand
     private static void AddSelectionValidator(Command command, Option<int?> partition, Option<string?> key, Option<long?> id) =>
         command.Validators.Add(r =>
         {
-            if (r.GetValue(partition) is null && r.GetValue(key) is null)
+            // Presence, not values: a value that does not parse is reported by the parser itself.
+            if (r.GetResult(partition) is null && r.GetResult(key) is null)
                 r.AddError("Give --partition (all its parked messages, or one with --id) or --key.");
-            if (r.GetValue(id) is not null && r.GetValue(partition) is null)
+            if (r.GetResult(id) is not null && r.GetResult(partition) is null)
                 r.AddError("--id needs --partition.");
         });
 
