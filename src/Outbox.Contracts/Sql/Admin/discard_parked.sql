@@ -1,5 +1,7 @@
 -- Gives up on the selected parked messages: moves them to outbox.discarded with who, when and why (the audit
 -- record), in one statement, and wakes the partition's owner so later messages of their keys flow again.
+-- An operator's change is durable even on the relay's pool, which commits asynchronously.
+set local synchronous_commit = on;
 with moved as (
     delete from outbox.messages m
     where m.partition = @partition and m.parked_at is not null

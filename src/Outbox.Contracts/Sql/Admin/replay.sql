@@ -2,6 +2,8 @@
 -- the same event id (consumers that deduplicate by it see the copy as a duplicate; the rest reprocess it).
 -- They get new ids, in their original order, so each replayed message queues behind what its key already has
 -- pending. Every partition written to is notified.
+-- An operator's change is durable even on the relay's pool, which commits asynchronously.
+set local synchronous_commit = on;
 with source as (
     select partition, id, event_id, topic, key, payload, headers, event_type, traceparent, tracestate
     from outbox.published

@@ -1,5 +1,7 @@
 -- Un-parks the selected parked messages so the relay publishes them again, first in their key's order, and
 -- wakes the partition's owner (delivered on commit). Attempts are kept: they count every refusal.
+-- An operator's change is durable even on the relay's pool, which commits asynchronously.
+set local synchronous_commit = on;
 with retried as (
     update outbox.messages
     set parked_at = null, park_reason = null
