@@ -138,7 +138,7 @@ public sealed partial class PartitionRelay : IDisposable
 
     private async ValueTask<TimeSpan> NextWakeAsync(CancellationToken cancellationToken)
     {
-        var due = await _store.TimeUntilNextDueAsync(Partition, cancellationToken).ConfigureAwait(false);
+        var due = await _store.TimeUntilNextDueAsync(Partition, Epoch, cancellationToken).ConfigureAwait(false);
         return due is { } d && d < _options.SweepInterval ? d : _options.SweepInterval;
     }
 

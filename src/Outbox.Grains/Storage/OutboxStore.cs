@@ -75,11 +75,12 @@ public sealed class OutboxStore(NpgsqlDataSource dataSource, bool auditPublished
         return new CompletionResult(Fenced: false, Removed: (int)reader.GetInt64(1), Parked: (int)reader.GetInt64(2));
     }
 
-    /// <summary>How long until the partition's earliest scheduled message falls due, or null when none is scheduled.</summary>
-    public async Task<TimeSpan?> TimeUntilNextDueAsync(int partition, CancellationToken cancellationToken)
+    /// <summary>How long until the partition's next scheduled message can go (zero if one is due now), or null when none is waiting.</summary>
+    public async Task<TimeSpan?> TimeUntilNextDueAsync(int partition, long epoch, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(NextDueSql);
         command.Parameters.AddWithValue("partition", partition);
+        command.Parameters.AddWithValue("epoch", epoch);
         var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
         return value is double seconds ? TimeSpan.FromSeconds(seconds) : null;
     }

@@ -3,10 +3,12 @@ using Confluent.Kafka;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Outbox.Contracts;
+using Outbox.Contracts.Admin;
 using Outbox.Grains;
 using Outbox.Grains.Diagnostics;
 using Outbox.Grains.Publishing;
 using Outbox.Grains.Relay;
+using Outbox.Grains.Retention;
 using Outbox.Grains.Storage;
 using Outbox.Silo.Http;
 using Outbox.Silo.Kafka;
@@ -46,6 +48,7 @@ public static class SiloHost
         services.AddOptions<KafkaOptions>().Bind(configuration.GetSection(KafkaOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RelayOptions>().Bind(configuration.GetSection(RelayOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ClusterOptions>().Bind(configuration.GetSection(ClusterOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RetentionOptions>().Bind(configuration.GetSection(RetentionOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AdminOptions>().Bind(configuration.GetSection(AdminOptions.Section));
         services.AddSingleton<IValidateOptions<OutboxOptions>, OutboxOptionsValidator>();
     }
@@ -69,6 +72,7 @@ public static class SiloHost
         services.AddSingleton<PartitionDirectory>();
         services.AddSingleton<IPartitionActivator>(sp => sp.GetRequiredService<PartitionDirectory>());
         services.AddSingleton(sp => new OutboxClient(sp.GetRequiredService<NpgsqlDataSource>()));
+        services.AddSingleton(sp => new OutboxAdmin(sp.GetRequiredService<NpgsqlDataSource>()));
         services.AddSingleton<ReadinessProbe>();
 
         // Hosted services start in this order and stop in reverse: the schema is ready before any relay runs,
@@ -80,6 +84,7 @@ public static class SiloHost
         services.AddHostedService(sp => sp.GetRequiredService<IOwnershipEngine>());
         services.AddSingleton<NotificationListener>();
         services.AddHostedService(sp => sp.GetRequiredService<NotificationListener>());
+        services.AddHostedService<PublishedRetention>();
     }
 
     /// <summary>The relay's own small pool: bounded, named, with prepared statements for the hot queries.</summary>
