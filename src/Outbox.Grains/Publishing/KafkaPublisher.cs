@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
+using Outbox.Grains.Diagnostics;
 using Outbox.Grains.Storage;
 
 namespace Outbox.Grains.Publishing;
@@ -26,8 +28,9 @@ public sealed partial class KafkaPublisher(IProducer<byte[], byte[]> producer, I
                 delivery.Set(i, new PublishOutcome(PublishStatus.HeldBack));
                 continue;
             }
-            var message = OutboxMessageMapper.ToKafka(row, partition, row.Traceparent, row.Tracestate);
-            var outcome = await ProduceAsync(row.Topic, message, delivery, i, cancellationToken).ConfigureAwait(false);
+            var send = RelayTracing.StartSend(row, partition);
+            var message = OutboxMessageMapper.ToKafka(row, partition, RelayTracing.Traceparent(send, row), RelayTracing.Tracestate(send, row));
+            var outcome = await ProduceAsync(row.Topic, message, delivery, i, send, cancellationToken).ConfigureAwait(false);
             if (outcome is { } failed)
             {
                 LogProduceRejected(logger, partition, row.Id, failed.Error);
@@ -40,13 +43,17 @@ public sealed partial class KafkaPublisher(IProducer<byte[], byte[]> producer, I
 
     /// <summary>Hands one message to librdkafka; returns an outcome only when it was refused locally.</summary>
     private async ValueTask<PublishOutcome?> ProduceAsync(string topic, Message<byte[], byte[]> message, BatchDelivery delivery, int index,
-        CancellationToken cancellationToken)
+        Activity? send, CancellationToken cancellationToken)
     {
         while (true)
         {
             try
             {
-                producer.Produce(topic, message, report => delivery.Report(index, report));
+                producer.Produce(topic, message, report =>
+                {
+                    RelayTracing.Acknowledged(send, report);
+                    delivery.Report(index, report);
+                });
                 return null;
             }
             catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
@@ -56,6 +63,7 @@ public sealed partial class KafkaPublisher(IProducer<byte[], byte[]> producer, I
             }
             catch (ProduceException<byte[], byte[]> e)
             {
+                RelayTracing.Failed(send, e.Error);
                 var status = KafkaErrorClassifier.IsPermanent(e.Error) ? PublishStatus.PermanentFailure : PublishStatus.TransientFailure;
                 return new PublishOutcome(status, $"{e.Error.Code}: {e.Error.Reason}");
             }
