@@ -27,6 +27,6 @@ public static class StatusPageEndpoints
         });
         // This silo's publishing history for the page's plot: per second, messages acknowledged and latency.
         app.MapGet("/status/publishing", (PublishRateSampler sampler, SiloIdentity silo, int? seconds) =>
-            Results.Ok(new { silo = silo.Name, samples = sampler.Recent(seconds ?? 300) }));
+            Results.Ok(new { silo = silo.Name, since = sampler.StartedAt.ToUnixTimeSeconds(), samples = sampler.Recent(seconds ?? 300) }));
     }
 }

@@ -21,6 +21,7 @@ public sealed class PublishRateSampler : IDisposable
     public PublishRateSampler(RelayMetrics metrics, TimeProvider clock)
     {
         _clock = clock;
+        StartedAt = clock.GetUtcNow();
         // Other silos in the same process (tests) have their own instruments: listen to this silo's only.
         _listener.InstrumentPublished = (instrument, listener) =>
         {
@@ -31,6 +32,9 @@ public sealed class PublishRateSampler : IDisposable
         _listener.SetMeasurementEventCallback<double>((_, value, _, _) => Add(published: 0, latency: value));
         _listener.Start();
     }
+
+    /// <summary>When the history begins (the silo's start): seconds before it are unknown, not idle.</summary>
+    public DateTimeOffset StartedAt { get; }
 
     /// <summary>The last <paramref name="seconds"/> seconds, oldest first, ending with the current (incomplete) second.</summary>
     public IReadOnlyList<PublishSample> Recent(int seconds)

@@ -90,8 +90,9 @@ public sealed class StatusPageTests : IAsyncLifetime
     private static Task WaitForPageAsync(HeadlessChromium browser, string condition, string because) =>
         Eventually.TrueAsync(async () =>
         {
-            var polls = "Number(document.body.dataset.polls)";
-            var value = await browser.EvaluateAsync($"(() => {{ const polls = {polls}; try {{ return Boolean({condition}); }} catch (e) {{ return false; }} }})()");
+            // Evaluated while the page may still be loading: anything missing yet counts as "not yet".
+            var value = await browser.EvaluateAsync(
+                $"(() => {{ try {{ const polls = Number(document.body.dataset.polls); return Boolean({condition}); }} catch (e) {{ return false; }} }})()");
             return value is JsonValue v && v.GetValue<bool>();
         }, TimeSpan.FromSeconds(30), because);
 }

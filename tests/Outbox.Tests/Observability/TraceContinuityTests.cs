@@ -11,7 +11,8 @@ namespace Outbox.Tests.Observability;
 /// </summary>
 public sealed class TraceContinuityTests : IAsyncLifetime, IDisposable
 {
-    private static readonly ActivitySource Application = new("Outbox.Tests.Application");
+    private const string ApplicationSource = "Outbox.Tests.Application";
+    private static readonly ActivitySource Application = new(ApplicationSource);
 
     private readonly TestDatabase _db = new();
     private readonly TestKafka _kafka = new();
@@ -23,7 +24,7 @@ public sealed class TraceContinuityTests : IAsyncLifetime, IDisposable
         // Stands in for the OpenTelemetry SDK an application and the silo would run: records everything.
         _listener = new ActivityListener
         {
-            ShouldListenTo = source => source.Name is RelayTracing.SourceName || source == Application,
+            ShouldListenTo = source => source.Name is RelayTracing.SourceName or ApplicationSource,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
             ActivityStopped = _stopped.Add,
         };
