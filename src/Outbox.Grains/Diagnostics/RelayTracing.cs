@@ -1,5 +1,6 @@
 using System.Diagnostics;
-using Confluent.Kafka;
+using System.Globalization;
+using Outbox.Grains.Publishing;
 using Outbox.Grains.Storage;
 
 namespace Outbox.Grains.Diagnostics;
@@ -56,29 +57,23 @@ public static class RelayTracing
     /// <summary>The tracestate header to publish, from the same source as <see cref="Traceparent"/>.</summary>
     public static string? Tracestate(Activity? send, OutboxRow row) => send is null ? row.Tracestate : send.TraceStateString;
 
-    /// <summary>Ends the send span when Kafka answered (the span covers the wait for the acknowledgement).</summary>
-    public static void Acknowledged(Activity? send, DeliveryReport<byte[], byte[]> report)
+    /// <summary>Ends the send span of an acknowledged message (the span covers the wait for the acknowledgement).</summary>
+    public static void Acknowledged(Activity send, int kafkaPartition, long offset)
     {
-        if (send is null) return;
-        if (report.Error.IsError)
-        {
-            Failed(send, report.Error);
-            return;
-        }
         if (send.IsAllDataRequested)
         {
-            send.SetTag("messaging.destination.partition.id", report.Partition.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            send.SetTag("messaging.kafka.offset", report.Offset.Value);
+            send.SetTag("messaging.destination.partition.id", kafkaPartition.ToString(CultureInfo.InvariantCulture));
+            send.SetTag("messaging.kafka.offset", offset);
         }
         send.Stop();
     }
 
     /// <summary>Ends the send span of a message Kafka refused or failed to take.</summary>
-    public static void Failed(Activity? send, Error error)
+    public static void Failed(Activity send, PublishOutcome outcome)
     {
-        if (send is null) return;
-        send.SetTag("error.type", error.Code.ToString());
-        send.SetStatus(ActivityStatusCode.Error, error.Reason);
+        // error.type mirrors the publish-failures metric: "permanent" parks the key, "transient" is retried.
+        send.SetTag("error.type", outcome.Status == PublishStatus.PermanentFailure ? "permanent" : "transient");
+        send.SetStatus(ActivityStatusCode.Error, outcome.Error);
         send.Stop();
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using Outbox.Grains.Diagnostics;
@@ -29,8 +28,9 @@ public sealed partial class KafkaPublisher(IProducer<byte[], byte[]> producer, I
                 continue;
             }
             var send = RelayTracing.StartSend(row, partition);
+            delivery.Trace(i, send);
             var message = OutboxMessageMapper.ToKafka(row, partition, RelayTracing.Traceparent(send, row), RelayTracing.Tracestate(send, row));
-            var outcome = await ProduceAsync(row.Topic, message, delivery, i, send, cancellationToken).ConfigureAwait(false);
+            var outcome = await ProduceAsync(row.Topic, message, delivery, i, cancellationToken).ConfigureAwait(false);
             if (outcome is { } failed)
             {
                 LogProduceRejected(logger, partition, row.Id, failed.Error);
@@ -43,17 +43,13 @@ public sealed partial class KafkaPublisher(IProducer<byte[], byte[]> producer, I
 
     /// <summary>Hands one message to librdkafka; returns an outcome only when it was refused locally.</summary>
     private async ValueTask<PublishOutcome?> ProduceAsync(string topic, Message<byte[], byte[]> message, BatchDelivery delivery, int index,
-        Activity? send, CancellationToken cancellationToken)
+        CancellationToken cancellationToken)
     {
         while (true)
         {
             try
             {
-                producer.Produce(topic, message, report =>
-                {
-                    RelayTracing.Acknowledged(send, report);
-                    delivery.Report(index, report);
-                });
+                producer.Produce(topic, message, report => delivery.Report(index, report));
                 return null;
             }
             catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
@@ -63,7 +59,6 @@ public sealed partial class KafkaPublisher(IProducer<byte[], byte[]> producer, I
             }
             catch (ProduceException<byte[], byte[]> e)
             {
-                RelayTracing.Failed(send, e.Error);
                 var status = KafkaErrorClassifier.IsPermanent(e.Error) ? PublishStatus.PermanentFailure : PublishStatus.TransientFailure;
                 return new PublishOutcome(status, $"{e.Error.Code}: {e.Error.Reason}");
             }
