@@ -29,6 +29,13 @@ public sealed class TelemetryOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan StatusPollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Share of new traces the relay records (its send spans are roots when the enqueuing code had no trace).
+    /// Messages that carry a sampled trace are always recorded: the decision follows the parent.
+    /// </summary>
+    [Range(0d, 1d)]
+    public double TraceSampleRatio { get; set; } = 1d;
+
     /// <summary>service.name of the exported resource; service.instance.id is the silo's name.</summary>
     [Required(AllowEmptyStrings = false)]
     public string ServiceName { get; set; } = "outbox-relay";

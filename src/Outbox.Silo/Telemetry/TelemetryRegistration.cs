@@ -48,6 +48,7 @@ public static class TelemetryRegistration
                 }))
             .WithTracing(tracing => tracing
                 .AddSource(RelayTracing.SourceName)
+                .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(options.TraceSampleRatio)))
                 .AddOtlpExporter(exporter => Configure(exporter, options, "v1/traces")));
     }
 

@@ -1,11 +1,13 @@
 using System.Text.Json.Nodes;
+using Outbox.Contracts;
+using Outbox.Silo.Kafka;
 using Outbox.Tests.Infrastructure;
 
 namespace Outbox.Tests.Observability;
 
 /// <summary>
 /// The status page in a real browser (headless Chromium): it loads without script or console errors, shows
-/// every partition with its owner, and follows the relay live as messages are published.
+/// every partition with its owner, and follows the relay live as messages are published, held back or parked.
 /// </summary>
 public sealed class StatusPageTests : IAsyncLifetime
 {
@@ -41,12 +43,21 @@ public sealed class StatusPageTests : IAsyncLifetime
         Assert.Equal("0", await TextAsync(browser, "document.body.dataset.published"));
         var pollsBefore = int.Parse(await TextAsync(browser, "document.body.dataset.polls"));
 
+        // A poison message: the broker rejects the next produce request for good, so its key is parked.
+        var poison = Enqueue.Event(topic, "poison-key", 1);
+        var poisoned = OutboxPartitioner.PartitionOf(poison.Key, TestDatabase.Partitions);
+        Assert.NotEqual(stuck, poisoned);
+        _kafka.Cluster.PushRequestErrors(MockKafkaCluster.ApiKeys.Produce, MockKafkaCluster.Errors.MessageTooLarge);
+        await Enqueue.CommitAsync(_db, poison);
+        await Eventually.TrueAsync(async () => await _db.ScalarAsync("select count(*) from outbox.messages where parked_at is not null") == 1,
+            TimeSpan.FromSeconds(20), "the poison message is parked");
+
         // Publish in waves so the rate plot has a shape; some keys land in the paused partition and stay there.
         var published = 0;
         for (var wave = 0; wave < 6; wave++)
         {
             var messages = Enumerable.Range(0, 100).Select(i => Enqueue.Event(topic, $"w{wave}-k{i}", 1)).ToArray();
-            published += messages.Count(m => Outbox.Contracts.OutboxPartitioner.PartitionOf(m.Key, TestDatabase.Partitions) != stuck);
+            published += messages.Count(m => OutboxPartitioner.PartitionOf(m.Key, TestDatabase.Partitions) != stuck);
             await Enqueue.CommitAsync(_db, messages);
             await Task.Delay(700);
         }
@@ -58,7 +69,10 @@ public sealed class StatusPageTests : IAsyncLifetime
             $"document.querySelector('.part[data-partition=\"{stuck}\"]').dataset.backlog === '{stuckRows}'",
             "the stuck partition's tile shows its backlog");
         Assert.True(int.Parse(await TextAsync(browser, "document.body.dataset.polls")) > pollsBefore, "the same page kept polling");
-        Assert.Equal(stuckRows.ToString(), await TextAsync(browser, "document.getElementById('t-backlog').textContent.replace(/,/g, '')"));
+        await WaitForPageAsync(browser, $"document.getElementById('t-backlog').textContent.replace(/,/g, '') === '{stuckRows + 1}'",
+            "the backlog total is the stuck partition's rows plus the parked one");
+        Assert.Equal("1", await TextAsync(browser, "document.getElementById('t-parked').textContent"));
+        Assert.Equal("true", await TextAsync(browser, $"document.querySelector('.part[data-partition=\"{poisoned}\"]').classList.contains('parked')"));
         Assert.True((double)(await browser.EvaluateAsync(
             "Array.from(document.querySelectorAll('#chart-rate polyline')).reduce((n, p) => n + Number(p.dataset.points), 0)"))! > 0,
             "the rate plot has points");
