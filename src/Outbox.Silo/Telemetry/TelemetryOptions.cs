@@ -24,10 +24,11 @@ public sealed class TelemetryOptions : IValidatableObject
 
     /// <summary>
     /// How often the silo reads the partitions' backlog from the database for the gauges: one aggregate
-    /// query per interval, whatever the number of scrapers.
+    /// query per interval, whatever the number of scrapers. The query counts the outbox rows, so it costs more
+    /// as a backlog grows; the default matches the export interval, as polling faster than exporting buys nothing.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
-    public TimeSpan StatusPollInterval { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan StatusPollInterval { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>
     /// Share of new traces the relay records (its send spans are roots when the enqueuing code had no trace).
