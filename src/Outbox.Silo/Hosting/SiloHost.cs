@@ -12,6 +12,7 @@ using Outbox.Grains.Retention;
 using Outbox.Grains.Storage;
 using Outbox.Silo.Http;
 using Outbox.Silo.Kafka;
+using Outbox.Silo.Telemetry;
 
 namespace Outbox.Silo.Hosting;
 
@@ -36,8 +37,10 @@ public static class SiloHost
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         AddOptions(builder.Services, builder.Configuration);
         AddRelay(builder.Services);
+        builder.Services.AddSiloTelemetry(builder.Configuration);
         var app = builder.Build();
         app.MapSiloEndpoints();
+        app.MapStatusPage();
         return app;
     }
 
