@@ -12,5 +12,6 @@ var root = new RootCommand("Outbox relay: publishes PostgreSQL outbox rows to Ka
     DemoCommand.Create(),
     StatusCommand.Create(),
     DrainCommand.Create(),
+    BenchCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
