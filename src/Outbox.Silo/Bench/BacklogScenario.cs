@@ -32,14 +32,16 @@ internal sealed class BacklogScenario : IBenchScenario
         var silo = await environment.StartSiloAsync(cancellationToken).ConfigureAwait(false);
         using var progress = new TopicProgress(environment.BootstrapServers, Topic, settings.TopicPartitions);
 
+        var cpuBefore = ProcessStats.CpuSeconds(silo.ProcessId) ?? 0;
         var started = Stopwatch.GetTimestamp();
         await ExecuteAsync(environment.DataSource, BenchSql.PauseAll, cancellationToken, ("paused", false)).ConfigureAwait(false);
         await ExecuteAsync(environment.DataSource, BenchSql.WakeAll, cancellationToken).ConfigureAwait(false);
         var published = await WaitForTopicAsync(environment, progress, started, cancellationToken).ConfigureAwait(false);
         var remaining = await WaitForEmptyOutboxAsync(environment, cancellationToken).ConfigureAwait(false);
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        var peakRss = PeakMemory.PeakRssMb(silo.ProcessId) ?? 0;
-        return new BacklogResult(settings.Messages, seconds, settings.Messages / seconds, ceiling, peakRss, published, remaining);
+        var cpu = (ProcessStats.CpuSeconds(silo.ProcessId) ?? 0) - cpuBefore;
+        var peakRss = ProcessStats.PeakRssMb(silo.ProcessId) ?? 0;
+        return new BacklogResult(settings.Messages, seconds, settings.Messages / seconds, ceiling, peakRss, cpu, published, remaining);
     }
 
     private static async Task LoadAsync(BenchEnvironment environment, CancellationToken cancellationToken)
@@ -101,7 +103,7 @@ internal sealed class BacklogScenario : IBenchScenario
 
 /// <summary>The backlog scenario's figures.</summary>
 internal sealed record BacklogResult(int Messages, double Seconds, double MessagesPerSecond, double CeilingPerSecond, double PeakRssMb,
-    long Published, long Remaining) : BenchResult(BenchScenarios.Backlog)
+    double SiloCpuSeconds, long Published, long Remaining) : BenchResult(BenchScenarios.Backlog)
 {
     public double Ratio => MessagesPerSecond / CeilingPerSecond;
 
@@ -118,6 +120,7 @@ internal sealed record BacklogResult(int Messages, double Seconds, double Messag
         ("database ceiling", Invariant($"{CeilingPerSecond:0} rows/s")),
         ("relay / ceiling", Invariant($"{Ratio:0.00}")),
         ("silo peak RSS", Invariant($"{PeakRssMb:0} MB")),
+        ("silo CPU per message", Invariant($"{SiloCpuSeconds * 1e6 / Messages:0.0} us ({SiloCpuSeconds:0.0} s in all)")),
         ("messages in Kafka", Invariant($"{Published}")),
         ("rows left in outbox", Invariant($"{Remaining}")),
     ];
