@@ -1,4 +1,4 @@
-using System.Globalization;
+using System.Buffers.Text;
 using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
@@ -6,25 +6,34 @@ using Outbox.Grains.Storage;
 
 namespace Outbox.Grains.Publishing;
 
-/// <summary>Turns an outbox row into the Kafka message the relay publishes: key, value and headers.</summary>
+/// <summary>
+/// Turns an outbox row into the Kafka message the relay publishes: key, value and headers. It runs once per
+/// message on the hot path, so header values are formatted straight to UTF-8 and the rows' own headers JSON
+/// (usually the same few headers on every row) is parsed once per distinct text, not once per row.
+/// </summary>
 public static class OutboxMessageMapper
 {
+    [ThreadStatic]
+    private static (string Json, (string Name, byte[] Value)[] Headers)? _lastParsed;
+
+    private static readonly byte[]?[] PartitionValues = new byte[]?[4096];
+
     public static Message<byte[], byte[]> ToKafka(OutboxRow row, int partition, string? traceparent, string? tracestate)
     {
         var headers = new Headers
         {
-            { OutboxHeaders.EventId, Utf8(row.EventId.ToString()) },
-            { OutboxHeaders.Partition, Utf8(partition.ToString(CultureInfo.InvariantCulture)) },
-            { OutboxHeaders.Sequence, Utf8(row.Id.ToString(CultureInfo.InvariantCulture)) },
-            { OutboxHeaders.CreatedAt, Utf8(row.CreatedAt.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)) },
+            { OutboxHeaders.EventId, Utf8(row.EventId) },
+            { OutboxHeaders.Partition, PartitionValue(partition) },
+            { OutboxHeaders.Sequence, Utf8(row.Id) },
+            { OutboxHeaders.CreatedAt, Utf8(row.CreatedAt.ToUnixTimeMilliseconds()) },
         };
         if (row.EventType is not null) headers.Add(OutboxHeaders.EventType, Utf8(row.EventType));
         if (traceparent is not null) headers.Add(OutboxHeaders.Traceparent, Utf8(traceparent));
         if (tracestate is not null) headers.Add(OutboxHeaders.Tracestate, Utf8(tracestate));
         if (row.HeadersJson is not null)
         {
-            foreach (var (name, value) in JsonSerializer.Deserialize<Dictionary<string, string>>(row.HeadersJson)!)
-                headers.Add(name, Utf8(value));
+            // The byte arrays may be shared between messages: librdkafka copies header values when producing.
+            foreach (var (name, value) in Parse(row.HeadersJson)) headers.Add(name, value);
         }
         return new Message<byte[], byte[]>
         {
@@ -35,5 +44,43 @@ public static class OutboxMessageMapper
         };
     }
 
+    /// <summary>A JSON object of string values (as the enqueue API stores headers), as UTF-8 header values.</summary>
+    private static (string Name, byte[] Value)[] Parse(string json)
+    {
+        if (_lastParsed is { } last && string.Equals(last.Json, json, StringComparison.Ordinal)) return last.Headers;
+        var parsed = new List<(string, byte[])>();
+        var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(json));
+        reader.Read();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var name = reader.GetString()!;
+            reader.Read();
+            parsed.Add((name, Utf8(reader.GetString()!)));
+        }
+        var headers = parsed.ToArray();
+        _lastParsed = (json, headers);
+        return headers;
+    }
+
+    private static byte[] PartitionValue(int partition)
+    {
+        if ((uint)partition >= (uint)PartitionValues.Length) return Utf8((long)partition);
+        return PartitionValues[partition] ??= Utf8((long)partition);
+    }
+
     private static byte[] Utf8(string value) => Encoding.UTF8.GetBytes(value);
+
+    private static byte[] Utf8(long value)
+    {
+        Span<byte> buffer = stackalloc byte[20];
+        Utf8Formatter.TryFormat(value, buffer, out var written);
+        return buffer[..written].ToArray();
+    }
+
+    private static byte[] Utf8(Guid value)
+    {
+        var bytes = new byte[36];
+        value.TryFormat(bytes, out _, "D");
+        return bytes;
+    }
 }

@@ -118,21 +118,37 @@ public sealed partial class PartitionRelay : IDisposable
     /// <summary>Publishes batches until the partition has nothing due (or a graceful stop was asked for).</summary>
     private async ValueTask DrainAsync(CancellationToken stopNow)
     {
-        while (true)
+        // Each drain's first read starts at the partition's first row, so rows of transactions that committed
+        // late (lower ids, visible only now) are found; later reads of the same drain continue after the last
+        // batch, an index range scan that does not walk the entries of rows just removed.
+        var batch = await _store.ReadBatchAsync(Partition, Epoch, after: 0, _options.BatchSize, stopNow).ConfigureAwait(false);
+        while (batch.Count > 0)
         {
             var started = Stopwatch.GetTimestamp();
-            var batch = await _store.ReadBatchAsync(Partition, Epoch, _options.BatchSize, stopNow).ConfigureAwait(false);
-            if (batch.Count == 0) return;
-
             var outcomes = await _publisher.PublishAsync(Partition, batch, stopNow).ConfigureAwait(false);
             var summary = BatchSummary.Of(batch, outcomes);
+            var more = batch.Count == _options.BatchSize && !_finishBatchThenStop.IsCancellationRequested;
+            if (more && summary.Completion.PublishedIds.Count == batch.Count)
+            {
+                // Everything was acknowledged: read the next batch while this one is removed. The next batch is
+                // produced only after this completion committed, so at most one acknowledged batch is ever
+                // waiting for removal (what a crash re-publishes), and the key order is that of the ids.
+                var completing = _store.CompleteAsync(Partition, Epoch, summary.Completion, stopNow);
+                var next = _store.ReadBatchAsync(Partition, Epoch, after: batch[^1].Id, _options.BatchSize, stopNow);
+                await Task.WhenAll(completing, next).ConfigureAwait(false);
+                Record(batch, outcomes, summary, started);
+                batch = await next.ConfigureAwait(false);
+                continue;
+            }
+
             if (!summary.Completion.IsEmpty)
                 await _store.CompleteAsync(Partition, Epoch, summary.Completion, stopNow).ConfigureAwait(false);
             Record(batch, outcomes, summary, started);
-
             if (summary.TransientFailures > 0)
                 throw new TransientPublishException(Partition, summary.TransientFailures, summary.FirstTransientError);
-            if (batch.Count < _options.BatchSize || _finishBatchThenStop.IsCancellationRequested) return;
+            if (!more) return;
+            // Rows were parked or held back: read from the start again, where the parking now holds their keys back.
+            batch = await _store.ReadBatchAsync(Partition, Epoch, after: 0, _options.BatchSize, stopNow).ConfigureAwait(false);
         }
     }
 

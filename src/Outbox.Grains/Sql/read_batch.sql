@@ -1,13 +1,15 @@
 -- The next due rows of one partition, in id order: an index range scan of the primary key.
 -- A row is held back while an earlier-or-same row of its key is parked (poison) or scheduled for later,
 -- so nothing overtakes a blocked message of its own key. Nothing is read by a fenced (stale epoch) or
--- paused partition. Rows are never skipped by a high-water mark: each is removed individually once
--- acknowledged, so a transaction that commits late (a lower id becoming visible after a higher one) is
--- simply picked up by the next read.
+-- paused partition. Rows are never skipped for good by a high-water mark: each is removed individually once
+-- acknowledged, and @after only lets the reads within one drain continue where the previous batch ended
+-- (every drain's first read passes 0). A transaction that commits late (a lower id becoming visible after
+-- a higher one) sends its NOTIFY on commit, which starts another drain from the partition's first row.
 select m.id, m.event_id, m.topic, m.key, m.payload, m.headers::text, m.event_type, m.created_at,
        m.traceparent, m.tracestate
 from outbox.messages m
 where m.partition = @partition
+  and m.id > @after
   and exists (select 1 from outbox.partitions p
               where p.partition = @partition and p.epoch = @epoch and not p.paused)
   and not exists (select 1 from outbox.messages b

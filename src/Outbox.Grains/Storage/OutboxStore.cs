@@ -32,12 +32,13 @@ public sealed class OutboxStore(NpgsqlDataSource dataSource, bool auditPublished
         return (long)epoch;
     }
 
-    /// <summary>Up to <paramref name="limit"/> due rows of the partition, oldest first.</summary>
-    public async Task<IReadOnlyList<OutboxRow>> ReadBatchAsync(int partition, long epoch, int limit, CancellationToken cancellationToken)
+    /// <summary>Up to <paramref name="limit"/> due rows of the partition with ids above <paramref name="after"/>, oldest first.</summary>
+    public async Task<IReadOnlyList<OutboxRow>> ReadBatchAsync(int partition, long epoch, long after, int limit, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(ReadBatchSql);
         command.Parameters.AddWithValue("partition", partition);
         command.Parameters.AddWithValue("epoch", epoch);
+        command.Parameters.AddWithValue("after", after);
         command.Parameters.AddWithValue("limit", limit);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var rows = new List<OutboxRow>(limit);

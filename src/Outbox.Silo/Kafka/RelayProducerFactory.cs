@@ -25,6 +25,9 @@ public static partial class RelayProducerFactory
             // The Java client's keyed partitioner, so a key lands on the same Kafka partition whoever produces it.
             Partitioner = Partitioner.Murmur2Random,
             QueueBufferingMaxMessages = 500_000,
+            // The relay reads only each report's error: marshalling key, value and headers back into .NET for
+            // every acknowledged message cost a good share of the silo's CPU (measured with `bench`).
+            DeliveryReportFields = "status",
             SocketKeepaliveEnable = true,
         };
         foreach (var (name, value) in options.Producer) config.Set(name, value);

@@ -1,0 +1,2 @@
+-- The classic acknowledgement: one UPDATE per published row.
+update naive.outbox set status = 'SENT' where id = @id;

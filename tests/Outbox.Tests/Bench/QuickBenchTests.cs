@@ -1,0 +1,61 @@
+using System.Text.RegularExpressions;
+using Npgsql;
+using Outbox.Silo.Bench;
+using Outbox.Tests.Infrastructure;
+
+namespace Outbox.Tests.Bench;
+
+/// <summary>
+/// The quick benchmark as CI runs it: every scenario completes, nothing is lost, and each prints its
+/// machine-readable line in the documented form. Speed is never asserted here (the machine is shared).
+/// </summary>
+public sealed partial class QuickBenchTests : IAsyncLifetime
+{
+    private readonly string _database = "outbox_bench_test_" + Guid.NewGuid().ToString("N")[..12];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        await using var admin = new NpgsqlConnection(TestDatabase.ServerConnectionString);
+        await admin.OpenAsync();
+        await using var drop = new NpgsqlCommand($"drop database if exists {_database} with (force)", admin);
+        await drop.ExecuteNonQueryAsync();
+    }
+
+    [Fact]
+    public async Task QuickBenchDeliversEverythingAndPrintsOneWellFormedLinePerScenario()
+    {
+        var settings = new BenchSettings { ConnectionString = TestDatabase.ServerConnectionString, Database = _database }.AsQuick()
+            with { Messages = 10_000, SteadySeconds = 3, BaselineSeconds = 3, Rate = 500, Writers = 4 };
+        using var output = new StringWriter();
+
+        var results = await new BenchRunner(settings, output).RunAsync(CancellationToken.None);
+
+        var text = output.ToString();
+        Assert.All(results, r => Assert.True(r.Correct, $"{r.Scenario} failed its checks:\n{text}"));
+        var backlog = Assert.Single(Lines(text, "backlog").Distinct());
+        var steady = Assert.Single(Lines(text, "steady").Distinct());
+        var baseline = Assert.Single(Lines(text, "baseline").Distinct());
+        Assert.Matches(BacklogLine(), backlog);
+        Assert.Contains("messages=10000 ", backlog, StringComparison.Ordinal);
+        Assert.Matches(SteadyLine(), steady);
+        Assert.EndsWith(" lost=0", steady, StringComparison.Ordinal);
+        Assert.Matches(BaselineLine(), baseline);
+    }
+
+    private static IEnumerable<string> Lines(string output, string scenario) =>
+        output.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.StartsWith($"bench: scenario={scenario} ", StringComparison.Ordinal));
+
+    private const string Number = @"\d+(\.\d+)?";
+
+    [GeneratedRegex($"^bench: scenario=backlog messages=\\d+ seconds={Number} msgs_per_s=\\d+ db_ceiling_per_s=\\d+ ratio={Number} peak_rss_mb=\\d+$")]
+    private static partial Regex BacklogLine();
+
+    [GeneratedRegex($"^bench: scenario=steady rate=\\d+ seconds=\\d+ p50_ms={Number} p95_ms={Number} p99_ms={Number} max_ms={Number} lost=0$")]
+    private static partial Regex SteadyLine();
+
+    [GeneratedRegex($"^bench: scenario=baseline messages=[1-9]\\d* msgs_per_s={Number} speedup=\\d+$")]
+    private static partial Regex BaselineLine();
+}
