@@ -165,6 +165,14 @@ public sealed class AdminEndpointTests : IAsyncLifetime
         Assert.Equal(0, await _db.ScalarAsync("select count(*) from outbox.messages where parked_at is not null"));
     }
 
+    [Fact]
+    public void TheSiloListensOnLoopbackUnlessConfiguredOtherwise()
+    {
+        using var settings = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "appsettings.json")));
+        var urls = settings.RootElement.GetProperty("Urls").GetString()!.Split(';');
+        Assert.All(urls, url => Assert.StartsWith("http://127.0.0.1:", url, StringComparison.Ordinal));
+    }
+
     private static HttpRequestMessage Request(HttpMethod method, string path, string? body) =>
         new(method, path) { Content = body is null ? null : new StringContent(body, Encoding.UTF8, "application/json") };
 

