@@ -81,6 +81,7 @@ public static class SiloHost
         services.AddHostedService(sp => sp.GetRequiredService<IOwnershipEngine>());
         services.AddSingleton<NotificationListener>();
         services.AddHostedService(sp => sp.GetRequiredService<NotificationListener>());
+        services.AddHostedService<DrainOnShutdown>();
     }
 
     /// <summary>The relay's own small pool: bounded, named, with prepared statements for the hot queries.</summary>
