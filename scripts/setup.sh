@@ -48,6 +48,11 @@ ensure_postgres() {
   if [ "$("${psql[@]}" -c "select 1 from pg_roles where rolname='outbox'")" != "1" ]; then
     "${psql[@]}" -c "create role outbox login password 'outbox' createdb" >/dev/null
   fi
+  # Tests drop their databases WITH (FORCE), which must also end autovacuum workers busy in them (the outbox
+  # table vacuums eagerly); without pg_signal_backend that drop fails now and then.
+  if [ "$("${psql[@]}" -c "select pg_has_role('outbox', 'pg_signal_backend', 'member')")" != "t" ]; then
+    "${psql[@]}" -c "grant pg_signal_backend to outbox" >/dev/null
+  fi
   if [ "$("${psql[@]}" -c "select 1 from pg_database where datname='outbox'")" != "1" ]; then
     "${psql[@]}" -c "create database outbox owner outbox" >/dev/null
   fi

@@ -18,9 +18,13 @@ public sealed class RelayMetrics : IDisposable
         Published = _meter.CreateCounter<long>("messaging.client.sent.messages", "{message}", "Messages Kafka acknowledged");
         PublishedBytes = _meter.CreateCounter<long>("outbox.published.bytes", "By", "Payload bytes Kafka acknowledged");
         PublishFailures = _meter.CreateCounter<long>("outbox.publish.failures", "{message}", "Messages Kafka did not take, by error.type (transient/permanent)");
-        CommitToAck = _meter.CreateHistogram<double>("outbox.commit_to_ack.duration", "s", "From enqueue (row created_at) to Kafka's acknowledgement");
-        BatchSize = _meter.CreateHistogram<int>("outbox.batch.size", "{message}", "Rows per drained batch");
-        DrainDuration = _meter.CreateHistogram<double>("outbox.drain.duration", "s", "Read, publish and complete of one batch");
+        // Explicit buckets: exporters' defaults are made for milliseconds and would put every sample in the first one.
+        CommitToAck = _meter.CreateHistogram("outbox.commit_to_ack.duration", "s", "From enqueue (row created_at) to Kafka's acknowledgement",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300] });
+        BatchSize = _meter.CreateHistogram("outbox.batch.size", "{message}", "Rows per drained batch",
+            advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000] });
+        DrainDuration = _meter.CreateHistogram("outbox.drain.duration", "s", "Read, publish and complete of one batch",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
         Rebalances = _meter.CreateCounter<long>("outbox.rebalances", "{rebalance}", "Ownership changes this silo took part in (assignments received)");
     }
 

@@ -25,7 +25,7 @@ internal static class DemoCommand
         };
         command.Validators.Add(r =>
         {
-            if (r.GetValue(chaos) && r.GetValue(silos) < 2) r.AddError("--chaos needs --silos 2 or more (a lone silo's partitions have nowhere to go).");
+            if (r.GetValue(chaos) && ParsedOrNull(r.GetResult(silos)) is < 2) r.AddError("--chaos needs --silos 2 or more (a lone silo's partitions have nowhere to go).");
         });
         command.SetAction(async (parse, ct) =>
         {
@@ -55,8 +55,12 @@ internal static class DemoCommand
         var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
         option.Validators.Add(r =>
         {
-            if (r.GetValue(option) < 1) r.AddError($"{name} must be at least 1.");
+            if (ParsedOrNull(r) is < 1) r.AddError($"{name} must be at least 1.");
         });
         return option;
     }
+
+    /// <summary>The option's number, or null when absent or not a number (the parser reports that itself).</summary>
+    private static int? ParsedOrNull(System.CommandLine.Parsing.OptionResult? result) =>
+        result is { Tokens: [var token] } && int.TryParse(token.Value, CultureInfo.InvariantCulture, out var value) ? value : null;
 }

@@ -19,7 +19,7 @@ internal sealed class DemoCluster(DemoSettings settings, string connectionString
         }
         await Task.WhenAll(_silos.Select(s => LocalEnvironment.WaitUntilReadyAsync(BaseAddress(s.Port), TimeSpan.FromSeconds(90), cancellationToken)))
             .ConfigureAwait(false);
-        progress.WriteLine($"demo: {_silos.Count} silo(s) ready");
+        progress.WriteLine($"demo: {_silos.Count} silo(s) ready; status page: {BaseAddress(_silos[0].Port)}");
     }
 
     /// <summary>

@@ -88,6 +88,7 @@ public static class SiloHost
         services.AddSingleton<NotificationListener>();
         services.AddHostedService(sp => sp.GetRequiredService<NotificationListener>());
         services.AddHostedService<PublishedRetention>();
+        services.AddHostedService<DrainOnShutdown>();
     }
 
     /// <summary>The relay's own small pool: bounded, named, with prepared statements for the hot queries.</summary>

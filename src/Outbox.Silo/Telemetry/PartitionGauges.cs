@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using NpgsqlTypes;
 using Outbox.Contracts;
 using Outbox.Grains.Diagnostics;
 using Outbox.Grains.Relay;
@@ -10,24 +11,25 @@ namespace Outbox.Silo.Telemetry;
 /// <summary>
 /// Observable gauges of the meter "Outbox.Relay" that describe the partitions this silo owns: backlog, oldest
 /// pending age, parked and scheduled rows, and the number of partitions owned. The row counts come from one
-/// aggregate status query every <see cref="TelemetryOptions.StatusPollInterval"/>, cached here, so scrapes and
-/// exports never query the database themselves. Each silo reports only the partitions it runs, so a sum
-/// across silos counts every row once.
+/// query over the owned partitions every <see cref="TelemetryOptions.StatusPollInterval"/>, cached here, so
+/// scrapes and exports never query the database themselves, and a cluster reads each partition once per
+/// interval however many silos it has. Summed across silos, a gauge counts every row once.
 /// </summary>
 public sealed partial class PartitionGauges : BackgroundService
 {
     private const string PartitionAttribute = "outbox.partition";
+    private static readonly string GaugesSql = SqlResource.Read(typeof(PartitionGauges).Assembly, "Telemetry.Sql.partition_gauges.sql");
 
-    private readonly OutboxClient _client;
+    private readonly NpgsqlDataSource _dataSource;
     private readonly PartitionDirectory _directory;
     private readonly TimeSpan _pollInterval;
     private readonly ILogger _logger;
     private volatile Snapshot _latest = new([], DateTimeOffset.UtcNow);
 
-    public PartitionGauges(IMeterFactory meterFactory, OutboxClient client, PartitionDirectory directory, IOptions<TelemetryOptions> options,
+    public PartitionGauges(IMeterFactory meterFactory, NpgsqlDataSource dataSource, PartitionDirectory directory, IOptions<TelemetryOptions> options,
         ILogger<PartitionGauges> logger)
     {
-        _client = client;
+        _dataSource = dataSource;
         _directory = directory;
         _pollInterval = options.Value.StatusPollInterval;
         _logger = logger;
@@ -46,9 +48,6 @@ public sealed partial class PartitionGauges : BackgroundService
             "Partitions with a running relay in this silo");
     }
 
-    /// <summary>The last successful poll (every partition, owned here or not); empty before the first one.</summary>
-    public Snapshot Latest => _latest;
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(_pollInterval);
@@ -56,8 +55,7 @@ public sealed partial class PartitionGauges : BackgroundService
         {
             try
             {
-                var partitions = await _client.GetStatusAsync(cancellationToken: stoppingToken).ConfigureAwait(false);
-                _latest = new Snapshot(partitions, DateTimeOffset.UtcNow);
+                _latest = await PollAsync(_directory.ActiveEpochs.Keys.ToArray(), stoppingToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is NpgsqlException or TimeoutException)
             {
@@ -69,15 +67,32 @@ public sealed partial class PartitionGauges : BackgroundService
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
     }
 
-    private IEnumerable<Measurement<double>> ObserveOldestAge()
+    private async Task<Snapshot> PollAsync(int[] owned, CancellationToken cancellationToken)
+    {
+        var taken = DateTimeOffset.UtcNow;
+        if (owned.Length == 0) return new Snapshot([], taken);
+        await using var command = _dataSource.CreateCommand(GaugesSql);
+        command.Parameters.Add(new NpgsqlParameter("partitions", NpgsqlDbType.Array | NpgsqlDbType.Integer) { Value = owned });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var partitions = new List<PartitionGauge>(owned.Length);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            partitions.Add(new PartitionGauge(reader.GetInt32(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3),
+                reader.IsDBNull(4) ? null : reader.GetDouble(4)));
+        }
+        return new Snapshot(partitions, taken);
+    }
+
+    private List<Measurement<double>> ObserveOldestAge()
     {
         // The poll is a few seconds old: age the cached value by that much rather than under-report.
         var sincePoll = (DateTimeOffset.UtcNow - _latest.TakenAt).TotalSeconds;
-        return Owned(p => p.OldestPendingAgeSeconds is { } age ? age + sincePoll : 0d);
+        return Owned(p => p.OldestAgeSeconds is { } age ? age + sincePoll : 0d);
     }
 
-    private List<Measurement<T>> Owned<T>(Func<PartitionStatus, T> value) where T : struct
+    private List<Measurement<T>> Owned<T>(Func<PartitionGauge, T> value) where T : struct
     {
+        // Partitions lost since the poll drop out at once; their new owner reports them.
         var owned = _directory.ActiveEpochs;
         var measurements = new List<Measurement<T>>(owned.Count);
         foreach (var partition in _latest.Partitions)
@@ -88,8 +103,10 @@ public sealed partial class PartitionGauges : BackgroundService
         return measurements;
     }
 
-    public sealed record Snapshot(IReadOnlyList<PartitionStatus> Partitions, DateTimeOffset TakenAt);
+    private sealed record Snapshot(IReadOnlyList<PartitionGauge> Partitions, DateTimeOffset TakenAt);
 
-    [LoggerMessage(EventId = 7001, Level = LogLevel.Warning, Message = "Partition status poll failed ({Error}); gauges keep the previous values")]
+    private sealed record PartitionGauge(int Partition, long Backlog, long Scheduled, long Parked, double? OldestAgeSeconds);
+
+    [LoggerMessage(EventId = 7001, Level = LogLevel.Warning, Message = "Partition gauge poll failed ({Error}); gauges keep the previous values")]
     private static partial void LogPollFailed(ILogger logger, string error);
 }

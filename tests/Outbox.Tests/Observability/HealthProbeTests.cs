@@ -93,6 +93,47 @@ public sealed class HealthProbeTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/live")).StatusCode);
     }
 
+    [Fact]
+    public async Task ReadinessAnswersNotReadyWhileTheSiloDrainsItsInFlightBatch()
+    {
+        var topic = _kafka.CreateTopic(partitions: 1);
+        await using var silo = await TestSilo.StartAsync(_db, _kafka);
+        using var http = silo.Http(withToken: false);
+        await WaitForReadinessAsync(http, ready: true, "the silo starts ready");
+        // Slow acknowledgements keep a batch in flight long enough to watch the drain.
+        for (var broker = 1; broker <= _kafka.Cluster.BrokerCount; broker++) _kafka.Cluster.SetBrokerRtt(broker, 3000);
+        var ids = await Enqueue.CommitAsync(_db, Enqueue.Event(topic, "k", 1));
+        await Task.Delay(1000);
+
+        // What SIGTERM does in a running silo: signal stopping, then stop the host.
+        silo.Get<IHostApplicationLifetime>().StopApplication();
+        var stopping = silo.Get<IHost>().StopAsync();
+        var answeredDuringDrain = 0;
+        while (!stopping.IsCompleted)
+        {
+            try
+            {
+                using var response = await http.GetAsync("/health/ready");
+                var text = await response.Content.ReadAsStringAsync();
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+                Assert.True(JsonDocument.Parse(text).RootElement.GetProperty("shuttingDown").GetBoolean(), text);
+                if (!stopping.IsCompleted) answeredDuringDrain++;
+            }
+            catch (HttpRequestException)
+            {
+                break; // the server closed: the drain is over
+            }
+            await Task.Delay(100);
+        }
+        await stopping;
+        for (var broker = 1; broker <= _kafka.Cluster.BrokerCount; broker++) _kafka.Cluster.SetBrokerRtt(broker, 0);
+
+        Assert.True(answeredDuringDrain > 3, $"readiness answered {answeredDuringDrain} times during the drain");
+        Assert.Equal(0, await _db.ScalarAsync("select count(*) from outbox.messages")); // the in-flight batch was completed
+        var received = await KafkaReader.ReadOneAsync(_kafka.BootstrapServers, topic, TimeSpan.FromSeconds(20));
+        Assert.Equal(ids[0].ToString(), KafkaReader.Headers(received.Message)["outbox-event-id"]);
+    }
+
     private static async Task<JsonElement> WaitForReadinessAsync(HttpClient http, bool ready, string because)
     {
         var expected = ready ? HttpStatusCode.OK : HttpStatusCode.ServiceUnavailable;

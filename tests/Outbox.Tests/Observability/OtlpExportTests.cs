@@ -79,6 +79,10 @@ public sealed class OtlpExportTests : IAsyncLifetime, IDisposable
                 Received("/v1/metrics", "messaging.client.sent.messages", "outbox.commit_to_ack.duration", "outbox.backlog",
                     "outbox.partitions.owned", "outbox.rebalances", "db.client.connection.count", "silo-exporting", "outbox-relay")),
             TimeSpan.FromSeconds(15), "the relay's and Npgsql's metrics are exported with the silo's identity");
+        // Histograms carry the relay's second-scale buckets (packed doubles in the protobuf), not the exporter's
+        // millisecond defaults.
+        var secondBuckets = BitConverter.GetBytes(0.005).Concat(BitConverter.GetBytes(0.01)).Concat(BitConverter.GetBytes(0.025)).ToArray();
+        Assert.Contains(_received, r => r.Path == "/v1/metrics" && r.Body.AsSpan().IndexOf(secondBuckets) >= 0);
         await Eventually.TrueAsync(() => Task.FromResult(Received("/v1/traces", $"send {topic}", "messaging.destination.name", "silo-exporting")),
             TimeSpan.FromSeconds(15), "send spans are exported");
     }
