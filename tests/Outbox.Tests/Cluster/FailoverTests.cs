@@ -35,8 +35,8 @@ public sealed class FailoverTests(ITestOutputHelper output) : IAsyncLifetime
         var workload = new OrderWorkload(_db.DataSource, topic, keys: 100, rollbackRatio: 0.1);
         await workload.CreateTablesAsync(CancellationToken.None);
 
-        var load = workload.RunAsync(events: 5000, ratePerSecond: 250, writers: 4, CancellationToken.None);
-        await Task.Delay(TimeSpan.FromSeconds(4));
+        var load = workload.RunAsync(events: 3000, ratePerSecond: 250, writers: 4, CancellationToken.None);
+        await Task.Delay(TimeSpan.FromSeconds(3));
         _cluster["silo-1"].Process.Kill();
         var failover = await _cluster.WaitUntilOwnsNothingAsync("silo-1", TimeSpan.FromSeconds(60));
         _cluster.Write($"failover after SIGKILL: {failover.TotalSeconds:0.0}s (session timeout {SiloCluster.SessionTimeoutMs} ms)");
@@ -61,7 +61,7 @@ public sealed class FailoverTests(ITestOutputHelper output) : IAsyncLifetime
 
         // 30 s of chaos: every few seconds a silo is SIGKILLed and restarted a moment later, without waiting for the
         // group to settle, so kills land in the middle of rebalances and of recoveries from the previous kill.
-        var load = workload.RunAsync(events: 8000, ratePerSecond: 250, writers: 4, CancellationToken.None);
+        var load = workload.RunAsync(events: 6000, ratePerSecond: 250, writers: 4, CancellationToken.None);
         var random = new Random(42);
         var chaosUntil = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         var kills = 0;

@@ -52,7 +52,7 @@ public sealed class SiloCluster : IAsyncDisposable
     {
         var started = new Member[names.Length];
         for (var i = 0; i < names.Length; i++) started[i] = await LaunchAsync(names[i]);
-        await Task.WhenAll(started.Select(m => LocalEnvironment.WaitUntilReadyAsync(m.BaseAddress, TimeSpan.FromSeconds(90), CancellationToken.None)));
+        await Task.WhenAll(started.Select(m => LocalEnvironment.WaitUntilReadyAsync(m.BaseAddress, TimeSpan.FromSeconds(180), CancellationToken.None)));
         Write($"ready: {string.Join(", ", names)}");
         return started;
     }
