@@ -61,7 +61,7 @@ public sealed class FailoverTests(ITestOutputHelper output) : IAsyncLifetime
 
         // 30 s of chaos: every few seconds a silo is SIGKILLed and restarted a moment later, without waiting for the
         // group to settle, so kills land in the middle of rebalances and of recoveries from the previous kill.
-        var load = workload.RunAsync(events: 6000, ratePerSecond: 250, writers: 4, CancellationToken.None);
+        var load = workload.RunAsync(events: 5000, ratePerSecond: 250, writers: 4, CancellationToken.None);
         var random = new Random(42);
         var chaosUntil = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         var kills = 0;
