@@ -119,7 +119,8 @@ public sealed partial class KafkaGroupOwnership : IOwnershipEngine, IDisposable
                 if (!_assignmentChanged && Stopwatch.GetTimestamp() < nextReconcile) continue;
                 if (StartActivation()) nextReconcile = Stopwatch.GetTimestamp() + (long)(ReconcileEvery.TotalSeconds * Stopwatch.Frequency);
             }
-            // Orderly exit: finish in-flight batches first, then leave the group so the others take over at once.
+            // Orderly exit: finish in-flight batches first, then leave the group so the others take over at once
+            // (a static member does not leave: its partitions wait for it until its session times out).
             Revoke([.. _assigned]);
             consumer.Close();
         }
