@@ -15,7 +15,9 @@ namespace Outbox.Silo.Hosting;
 /// stops, before the group hands the partition on. Lost (the session expired): it stops at once.
 /// <para>
 /// The consumer runs on a thread of its own; Confluent.Kafka calls the rebalance handlers inside Consume on
-/// that thread, so they block on the relays' work, each for a bounded time. A separate
+/// that thread. Activation runs in the background so the thread keeps serving the group protocol (a member
+/// that does not rejoin a rebalance in time is evicted); revoking and losing wait for it, and for the relays,
+/// each for a bounded time. A separate
 /// <see cref="PauseDetector"/> catches a process that stood still past half the session timeout: by then the
 /// group may have given its partitions away, so they are all dropped at once, and only what the group
 /// assigns after a quarantine of one session timeout is activated again, with new epochs.
@@ -43,8 +45,11 @@ public sealed partial class KafkaGroupOwnership : IOwnershipEngine, IDisposable
     // Touched only on the consumer thread (the loop and the rebalance handlers it runs).
     private readonly HashSet<int> _assigned = [];
 
+    private CancellationTokenSource? _activationCancel;
     private PauseDetector? _pauseDetector;
+    private volatile Task _activation = Task.CompletedTask;
     private volatile bool _joined;
+    private volatile bool _assignmentChanged;
     private volatile bool _allActive;
     private long _quarantineUntil;
     private int _pauses;
@@ -64,7 +69,7 @@ public sealed partial class KafkaGroupOwnership : IOwnershipEngine, IDisposable
     }
 
     /// <summary>Joined the group, every assigned partition's relay is running, and no pause is being sat out.</summary>
-    public bool IsSettled => _joined && _allActive && !InQuarantine;
+    public bool IsSettled => _joined && !_assignmentChanged && _activation.IsCompleted && _allActive && !InQuarantine;
 
     private bool InQuarantine => Stopwatch.GetTimestamp() < Interlocked.Read(ref _quarantineUntil);
 
@@ -111,11 +116,11 @@ public sealed partial class KafkaGroupOwnership : IOwnershipEngine, IDisposable
                 {
                     LogKafkaError(_logger, e.Error.Code, e.Error.Reason);
                 }
-                if (Stopwatch.GetTimestamp() < nextReconcile) continue;
-                Reconcile();
-                nextReconcile = Stopwatch.GetTimestamp() + (long)(ReconcileEvery.TotalSeconds * Stopwatch.Frequency);
+                if (!_assignmentChanged && Stopwatch.GetTimestamp() < nextReconcile) continue;
+                if (StartActivation()) nextReconcile = Stopwatch.GetTimestamp() + (long)(ReconcileEvery.TotalSeconds * Stopwatch.Frequency);
             }
-            // Orderly exit: finish in-flight batches first, then leave the group so the others take over at once.
+            // Orderly exit: finish in-flight batches first, then leave the group so the others take over at once
+            // (a static member does not leave: its partitions wait for it until its session times out).
             Revoke([.. _assigned]);
             consumer.Close();
         }
@@ -140,8 +145,9 @@ public sealed partial class KafkaGroupOwnership : IOwnershipEngine, IDisposable
         var assigned = partitions.Select(p => p.Partition.Value).Order().ToArray();
         _assigned.UnionWith(assigned);
         _joined = true;
+        _assignmentChanged = true;
         LogAssigned(_logger, assigned, _assigned.Count);
-        Reconcile();
+        StartActivation();
     }
 
     private void OnRevoked(List<TopicPartitionOffset> partitions)
@@ -156,6 +162,7 @@ public sealed partial class KafkaGroupOwnership : IOwnershipEngine, IDisposable
         var lost = partitions.Select(p => p.Partition.Value).Order().ToArray();
         _assigned.ExceptWith(lost);
         LogLost(_logger, lost);
+        InterruptActivation();
         Wait(_activator.LoseAsync(lost), "lose");
     }
 
@@ -164,28 +171,49 @@ public sealed partial class KafkaGroupOwnership : IOwnershipEngine, IDisposable
     private void Revoke(int[] partitions)
     {
         _assigned.ExceptWith(partitions);
+        InterruptActivation();
         Wait(_activator.RevokeAsync(partitions), "revoke");
     }
 
-    /// <summary>Activates every assigned partition that has no running relay (new assignments, failed or fenced ones).</summary>
-    private void Reconcile()
+    /// <summary>
+    /// Before partitions are stopped, an activation that may include them must be over, or it could start a
+    /// relay after the stop. Whatever it leaves out that is still assigned is activated on the next round.
+    /// </summary>
+    private void InterruptActivation()
     {
-        if (InQuarantine || _stopping.IsCancellationRequested) return;
-        var pauses = Volatile.Read(ref _pauses);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-        timeout.CancelAfter(_sessionTimeout);
+        _activationCancel?.Cancel();
+        Wait(_activation, "activate");
+    }
+
+    /// <summary>
+    /// Starts activating every assigned partition that has no running relay (new assignments, failed or fenced
+    /// ones), unless an activation is still running or a pause is being sat out. False when it did not start.
+    /// </summary>
+    private bool StartActivation()
+    {
+        if (InQuarantine || _stopping.IsCancellationRequested || !_activation.IsCompleted) return false;
+        _assignmentChanged = false;
+        _activationCancel?.Dispose();
+        _activationCancel = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        _activationCancel.CancelAfter(_sessionTimeout);
+        _activation = ActivateAsync([.. _assigned], Volatile.Read(ref _pauses), _activationCancel.Token);
+        return true;
+    }
+
+    private async Task ActivateAsync(int[] partitions, int pauses, CancellationToken cancellationToken)
+    {
         try
         {
-            _activator.ActivateAsync([.. _assigned], timeout.Token).GetAwaiter().GetResult();
+            await _activator.ActivateAsync(partitions, cancellationToken).ConfigureAwait(false);
             _allActive = true;
         }
         catch (OperationCanceledException)
         {
             _allActive = false;
-            if (!_stopping.IsCancellationRequested) LogActivationSlow(_logger, _sessionTimeout.TotalSeconds);
+            if (!_stopping.IsCancellationRequested) LogActivationInterrupted(_logger, _sessionTimeout.TotalSeconds);
         }
         // A pause noticed while activating may have been missed by what was activated meanwhile.
-        if (pauses != Volatile.Read(ref _pauses)) Wait(_activator.LoseAsync(AllPartitions()), "lose");
+        if (pauses != Volatile.Read(ref _pauses)) await _activator.LoseAsync(AllPartitions()).ConfigureAwait(false);
     }
 
     /// <summary>On the detector's thread: the process stood still; its partitions may already be someone else's.</summary>
@@ -214,6 +242,7 @@ public sealed partial class KafkaGroupOwnership : IOwnershipEngine, IDisposable
     public void Dispose()
     {
         _pauseDetector?.Dispose();
+        _activationCancel?.Dispose();
         _stopping.Dispose();
     }
 
@@ -232,8 +261,8 @@ public sealed partial class KafkaGroupOwnership : IOwnershipEngine, IDisposable
     [LoggerMessage(EventId = 5005, Level = LogLevel.Warning, Message = "Process stood still for {GapSeconds:0.0}s: treating all partitions as lost; re-activating only what the group assigns after {QuarantineSeconds:0.0}s")]
     private static partial void LogPaused(ILogger logger, double gapSeconds, double quarantineSeconds);
 
-    [LoggerMessage(EventId = 5006, Level = LogLevel.Warning, Message = "Activating assigned partitions took longer than {Seconds}s; retrying")]
-    private static partial void LogActivationSlow(ILogger logger, double seconds);
+    [LoggerMessage(EventId = 5006, Level = LogLevel.Information, Message = "Activation interrupted (by a rebalance, or slower than {Seconds}s); what is still assigned is activated next round")]
+    private static partial void LogActivationInterrupted(ILogger logger, double seconds);
 
     [LoggerMessage(EventId = 5007, Level = LogLevel.Warning, Message = "Relays did not {What} within {Seconds}s; they finish in the background, fenced by the next owner's epoch")]
     private static partial void LogSlow(ILogger logger, string what, double seconds);

@@ -35,15 +35,16 @@ public sealed class FailoverTests(ITestOutputHelper output) : IAsyncLifetime
         var workload = new OrderWorkload(_db.DataSource, topic, keys: 100, rollbackRatio: 0.1);
         await workload.CreateTablesAsync(CancellationToken.None);
 
-        var load = workload.RunAsync(events: 5000, ratePerSecond: 250, writers: 4, CancellationToken.None);
-        await Task.Delay(TimeSpan.FromSeconds(4));
+        var load = workload.RunAsync(events: 3000, ratePerSecond: 250, writers: 4, CancellationToken.None);
+        await Task.Delay(TimeSpan.FromSeconds(3));
         _cluster["silo-1"].Process.Kill();
         var failover = await _cluster.WaitUntilOwnsNothingAsync("silo-1", TimeSpan.FromSeconds(60));
         _cluster.Write($"failover after SIGKILL: {failover.TotalSeconds:0.0}s (session timeout {SiloCluster.SessionTimeoutMs} ms)");
         await load;
 
-        // Session timeout plus a few seconds for the rebalance; generous, the machine is shared.
-        Assert.True(failover < TimeSpan.FromMilliseconds(SiloCluster.SessionTimeoutMs) + TimeSpan.FromSeconds(15),
+        // Session timeout plus the rebalance: about 10 s on a quiet machine (the mock coordinator waits up to
+        // session timeout - 1 s for members to rejoin). The bound allows a starved silo to miss one such round.
+        Assert.True(failover < TimeSpan.FromMilliseconds(SiloCluster.SessionTimeoutMs) + TimeSpan.FromSeconds(25),
             $"failover took {failover.TotalSeconds:0.0}s");
         await Delivery.AssertCompleteAndOrderedAsync(workload, verifier, _cluster, "kill");
         await _cluster.WaitForExclusiveOwnershipAsync([_cluster["silo-2"], _cluster["silo-3"]], TimeSpan.FromSeconds(30));
@@ -61,7 +62,7 @@ public sealed class FailoverTests(ITestOutputHelper output) : IAsyncLifetime
 
         // 30 s of chaos: every few seconds a silo is SIGKILLed and restarted a moment later, without waiting for the
         // group to settle, so kills land in the middle of rebalances and of recoveries from the previous kill.
-        var load = workload.RunAsync(events: 8000, ratePerSecond: 250, writers: 4, CancellationToken.None);
+        var load = workload.RunAsync(events: 5000, ratePerSecond: 250, writers: 4, CancellationToken.None);
         var random = new Random(42);
         var chaosUntil = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         var kills = 0;

@@ -10,7 +10,8 @@ namespace Outbox.Tests.Cluster;
 
 /// <summary>
 /// Several real silo processes (Cluster:Mode=group) on one test database and the test's embedded Kafka, each
-/// with its own HTTP port and a record of its log lines. Silos are named; restarting a name reuses its port.
+/// with its own HTTP port and a record of its log lines. Each silo binds port 0 and reports the port it got:
+/// a port picked in advance can be taken by any connection during the seconds a silo process needs to start.
 /// </summary>
 public sealed class SiloCluster : IAsyncDisposable
 {
@@ -36,13 +37,31 @@ public sealed class SiloCluster : IAsyncDisposable
     }
 
     /// <summary>One silo process and what it logged.</summary>
-    public sealed class Member(string name, int port)
+    public sealed class Member(string name)
     {
+        private TaskCompletionSource<Uri> _address = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         public string Name { get; } = name;
-        public Uri BaseAddress { get; } = new($"http://127.0.0.1:{port}");
-        public int Port { get; } = port;
+
+        /// <summary>Where the current process listens; null until it has said so.</summary>
+        public Uri? BaseAddress => _address.Task.IsCompletedSuccessfully ? _address.Task.Result : null;
+
+        public Task<Uri> Listening => _address.Task;
+
         public SiloProcess Process { get; internal set; } = null!;
+
+        internal void Restarting() => _address = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        internal void Observe(string line)
+        {
+            Log.Enqueue(line);
+            var match = ListeningOn.Match(line);
+            if (match.Success) _address.TrySetResult(new Uri(match.Groups[1].Value));
+        }
+
         public ConcurrentQueue<string> Log { get; } = new();
+
+        private static readonly System.Text.RegularExpressions.Regex ListeningOn = new(@"Now listening on: (http://\S+)");
 
         public bool Logged(string text) => Log.Any(line => line.Contains(text, StringComparison.Ordinal));
     }
@@ -52,7 +71,11 @@ public sealed class SiloCluster : IAsyncDisposable
     {
         var started = new Member[names.Length];
         for (var i = 0; i < names.Length; i++) started[i] = await LaunchAsync(names[i]);
-        await Task.WhenAll(started.Select(m => LocalEnvironment.WaitUntilReadyAsync(m.BaseAddress, TimeSpan.FromSeconds(90), CancellationToken.None)));
+        await Task.WhenAll(started.Select(async m =>
+        {
+            var address = await m.Listening.WaitAsync(TimeSpan.FromSeconds(180));
+            await LocalEnvironment.WaitUntilReadyAsync(address, TimeSpan.FromSeconds(180), CancellationToken.None);
+        }));
         Write($"ready: {string.Join(", ", names)}");
         return started;
     }
@@ -67,7 +90,8 @@ public sealed class SiloCluster : IAsyncDisposable
 
     private Member Launch(string name)
     {
-        if (!_members.TryGetValue(name, out var member)) _members[name] = member = new Member(name, LocalEnvironment.FreePort());
+        if (!_members.TryGetValue(name, out var member)) _members[name] = member = new Member(name);
+        member.Restarting();
         var configuration = TestSilo.Configuration(_db, _kafka, name, new Dictionary<string, string>
         {
             ["Cluster:Mode"] = "group",
@@ -75,12 +99,13 @@ public sealed class SiloCluster : IAsyncDisposable
             ["Cluster:CoordinationTopic"] = _coordinationTopic,
             ["Cluster:SessionTimeoutMs"] = SessionTimeoutMs.ToString(CultureInfo.InvariantCulture),
             ["Logging:LogLevel:Outbox.Silo.Hosting.KafkaGroupOwnership"] = "Information",
-            ["Urls"] = member.BaseAddress.ToString(),
+            ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Information",
+            ["Urls"] = "http://127.0.0.1:0",
         });
         foreach (var (key, value) in _overrides) configuration[key] = value;
         member.Process = SiloProcess.Start(name, configuration, line =>
         {
-            member.Log.Enqueue(line);
+            member.Observe(line);
             Write(line);
         });
         return member;
@@ -104,6 +129,7 @@ public sealed class SiloCluster : IAsyncDisposable
     /// <summary>The partitions a silo says it runs (GET /status "active"); null when it does not answer.</summary>
     public static async Task<int[]?> ActiveAsync(Member member)
     {
+        if (member.BaseAddress is null) return null;
         using var http = new HttpClient { BaseAddress = member.BaseAddress, Timeout = TimeSpan.FromSeconds(3) };
         try
         {

@@ -35,7 +35,7 @@ public sealed class ZombieFencingTests(ITestOutputHelper output) : IAsyncLifetim
         using var verifier = new DeliveryVerifier(_kafka.BootstrapServers, topic);
         var workload = new OrderWorkload(_db.DataSource, topic, keys: 100, rollbackRatio: 0.1);
         await workload.CreateTablesAsync(CancellationToken.None);
-        var load = workload.RunAsync(events: 5000, ratePerSecond: 250, writers: 4, CancellationToken.None);
+        var load = workload.RunAsync(events: 4000, ratePerSecond: 250, writers: 4, CancellationToken.None);
         await Task.Delay(TimeSpan.FromSeconds(3));
 
         // The zombie's holdings: each partition with the epoch it runs it under.
