@@ -17,7 +17,7 @@ sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 ensure_debian_packages() {
   local wanted=(build-essential pkg-config libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev
-                "postgresql-$PG_VERSION" postgresql-contrib kcat)
+                "postgresql-$PG_VERSION" postgresql-contrib kcat chromium)
   local missing=()
   for p in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -12,6 +12,10 @@ var root = new RootCommand("Outbox relay: publishes PostgreSQL outbox rows to Ka
     DemoCommand.Create(),
     StatusCommand.Create(),
     DrainCommand.Create(),
+    ParkedCommand.Create(),
+    PauseCommand.Create(pause: true),
+    PauseCommand.Create(pause: false),
+    ReplayCommand.Create(),
     BenchCommand.Create(),
 };
-return await root.Parse(args).InvokeAsync();
+return await CliInvocation.InvokeAsync(root, args);

@@ -21,6 +21,7 @@ public sealed class RelayMetrics : IDisposable
         CommitToAck = _meter.CreateHistogram<double>("outbox.commit_to_ack.duration", "s", "From enqueue (row created_at) to Kafka's acknowledgement");
         BatchSize = _meter.CreateHistogram<int>("outbox.batch.size", "{message}", "Rows per drained batch");
         DrainDuration = _meter.CreateHistogram<double>("outbox.drain.duration", "s", "Read, publish and complete of one batch");
+        Rebalances = _meter.CreateCounter<long>("outbox.rebalances", "{rebalance}", "Ownership changes this silo took part in (assignments received)");
     }
 
     public Counter<long> Published { get; }
@@ -29,6 +30,9 @@ public sealed class RelayMetrics : IDisposable
     public Histogram<double> CommitToAck { get; }
     public Histogram<int> BatchSize { get; }
     public Histogram<double> DrainDuration { get; }
+
+    /// <summary>Incremented by the ownership engine each time this silo's assignment changes (including the first one).</summary>
+    public Counter<long> Rebalances { get; }
 
     public void Dispose() => _meter.Dispose();
 }

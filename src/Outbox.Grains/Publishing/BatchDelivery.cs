@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Confluent.Kafka;
+using Outbox.Grains.Diagnostics;
 
 namespace Outbox.Grains.Publishing;
 
@@ -11,6 +13,7 @@ internal sealed class BatchDelivery
     private readonly PublishOutcome[] _outcomes;
     private readonly TaskCompletionSource<PublishOutcome[]> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _remaining;
+    private Activity?[]? _spans;
 
     public BatchDelivery(int count)
     {
@@ -21,9 +24,16 @@ internal sealed class BatchDelivery
 
     public Task<PublishOutcome[]> Completion => _done.Task;
 
+    /// <summary>Ends <paramref name="send"/> (the message's span, when traced) once the message's outcome is known.</summary>
+    public void Trace(int index, Activity? send)
+    {
+        if (send is not null) (_spans ??= new Activity?[_outcomes.Length])[index] = send;
+    }
+
     public void Set(int index, PublishOutcome outcome)
     {
         _outcomes[index] = outcome;
+        if (_spans?[index] is { } send && outcome.Status != PublishStatus.Acknowledged) RelayTracing.Failed(send, outcome);
         if (Interlocked.Decrement(ref _remaining) == 0) _done.TrySetResult(_outcomes);
     }
 
@@ -36,6 +46,7 @@ internal sealed class BatchDelivery
         }
         else
         {
+            if (_spans?[index] is { } send) RelayTracing.Acknowledged(send, report.Partition.Value, report.Offset.Value);
             Set(index, new PublishOutcome(PublishStatus.Acknowledged));
         }
     }

@@ -12,6 +12,9 @@ public static class KafkaErrorClassifier
         ErrorCode.TopicException or ErrorCode.Local_UnknownTopic or ErrorCode.UnknownTopicOrPart => true,
         ErrorCode.TopicAuthorizationFailed or ErrorCode.ClusterAuthorizationFailed => true,
         ErrorCode.PolicyViolation or ErrorCode.Local_InvalidArg => true,
+        // A topic with message.timestamp.difference.max.ms refuses a record whose CreateTime (the row's created_at)
+        // is too old, e.g. one retried long after it was parked: no retry changes that.
+        ErrorCode.InvalidTimestamp or ErrorCode.UnsupportedForMessageFormat => true,
         _ => false,
     };
 }

@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
+using Outbox.Grains.Diagnostics;
 using Outbox.Grains.Storage;
 
 namespace Outbox.Grains.Publishing;
@@ -26,7 +27,9 @@ public sealed partial class KafkaPublisher(IProducer<byte[], byte[]> producer, I
                 delivery.Set(i, new PublishOutcome(PublishStatus.HeldBack));
                 continue;
             }
-            var message = OutboxMessageMapper.ToKafka(row, partition, row.Traceparent, row.Tracestate);
+            var send = RelayTracing.StartSend(row, partition);
+            delivery.Trace(i, send);
+            var message = OutboxMessageMapper.ToKafka(row, partition, RelayTracing.Traceparent(send, row), RelayTracing.Tracestate(send, row));
             var outcome = await ProduceAsync(row.Topic, message, delivery, i, cancellationToken).ConfigureAwait(false);
             if (outcome is { } failed)
             {

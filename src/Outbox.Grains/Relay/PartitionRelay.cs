@@ -154,7 +154,7 @@ public sealed partial class PartitionRelay : IDisposable
 
     private async ValueTask<TimeSpan> NextWakeAsync(CancellationToken cancellationToken)
     {
-        var due = await _store.TimeUntilNextDueAsync(Partition, cancellationToken).ConfigureAwait(false);
+        var due = await _store.TimeUntilNextDueAsync(Partition, Epoch, cancellationToken).ConfigureAwait(false);
         return due is { } d && d < _options.SweepInterval ? d : _options.SweepInterval;
     }
 
@@ -173,6 +173,7 @@ public sealed partial class PartitionRelay : IDisposable
             _metrics.PublishFailures.Add(summary.Completion.Parked.Count, new KeyValuePair<string, object?>("error.type", "permanent"));
             foreach (var (id, reason) in summary.Completion.Parked) LogParked(_logger, Partition, id, reason);
         }
+        if (summary.AckedAfterFailure > 0) LogAckedAfterFailure(_logger, Partition, summary.AckedAfterFailure);
         if (summary.TransientFailures > 0)
             _metrics.PublishFailures.Add(summary.TransientFailures, new KeyValuePair<string, object?>("error.type", "transient"));
         _metrics.BatchSize.Record(batch.Count);
@@ -190,6 +191,9 @@ public sealed partial class PartitionRelay : IDisposable
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Partition {Partition}: row {RowId} parked: {Reason}")]
     private static partial void LogParked(ILogger logger, int partition, long rowId, string reason);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Partition {Partition}: {Count} message(s) were acknowledged after an earlier message of their key failed; Kafka holds them ahead of it")]
+    private static partial void LogAckedAfterFailure(ILogger logger, int partition, int count);
 
     [LoggerMessage(EventId = 1005, Level = LogLevel.Error, Message = "Partition {Partition}: relay stopped on an unexpected error")]
     private static partial void LogRelayFailed(ILogger logger, Exception exception, int partition);

@@ -1,5 +1,15 @@
--- The partition's reminder: how long (in the database's clock, so relay clocks do not matter) until its
--- earliest scheduled message falls due; null when nothing is scheduled.
-select extract(epoch from min(deliver_at) - now())::float8
-from outbox.messages
-where partition = @partition and deliver_at > now() and parked_at is null;
+-- The partition's reminder: how long (in the database's clock, so relay clocks do not matter) until its next
+-- scheduled message can be published; null when there is none, or the partition is paused or fenced (a
+-- resume notifies). Zero when one fell due after the last read (the relay drains again at once instead of
+-- sleeping a whole sweep). Rows held back behind a parked message or an earlier, still-scheduled message of
+-- their key are not counted: they cannot be published before that one, and counting them would spin.
+select greatest(extract(epoch from min(m.deliver_at) - now()), 0)::float8
+from outbox.messages m
+where m.partition = @partition
+  and m.deliver_at is not null and m.parked_at is null
+  and exists (select 1 from outbox.partitions p
+              where p.partition = @partition and p.epoch = @epoch and not p.paused)
+  and not exists (select 1 from outbox.messages b
+                  where b.partition = m.partition and b.key = m.key and b.id < m.id
+                    and (b.deliver_at is not null or b.parked_at is not null)
+                    and (b.parked_at is not null or b.deliver_at > now()));

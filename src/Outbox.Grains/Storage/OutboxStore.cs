@@ -19,11 +19,16 @@ public sealed class OutboxStore(NpgsqlDataSource dataSource, bool auditPublished
     /// <summary>Takes a new ownership epoch for <paramref name="partition"/>.</summary>
     public async Task<long> ActivateAsync(int partition, string owner, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(ActivateSql);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (var durable = new NpgsqlCommand("set local synchronous_commit = on", connection, tx))
+            await durable.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(ActivateSql, connection, tx);
         command.Parameters.AddWithValue("partition", partition);
         command.Parameters.AddWithValue("owner", owner);
         var epoch = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"Partition {partition} does not exist in outbox.partitions; run migrate with the deployment's partition count.");
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
         return (long)epoch;
     }
 
@@ -71,11 +76,12 @@ public sealed class OutboxStore(NpgsqlDataSource dataSource, bool auditPublished
         return new CompletionResult(Fenced: false, Removed: (int)reader.GetInt64(1), Parked: (int)reader.GetInt64(2));
     }
 
-    /// <summary>How long until the partition's earliest scheduled message falls due, or null when none is scheduled.</summary>
-    public async Task<TimeSpan?> TimeUntilNextDueAsync(int partition, CancellationToken cancellationToken)
+    /// <summary>How long until the partition's next scheduled message can go (zero if one is due now), or null when none is waiting.</summary>
+    public async Task<TimeSpan?> TimeUntilNextDueAsync(int partition, long epoch, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(NextDueSql);
         command.Parameters.AddWithValue("partition", partition);
+        command.Parameters.AddWithValue("epoch", epoch);
         var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
         return value is double seconds ? TimeSpan.FromSeconds(seconds) : null;
     }

@@ -15,10 +15,11 @@ internal static class DrainCommand
         var command = new Command("drain", "Ask the owner of a partition to drain it now") { db, partition, key };
         command.Validators.Add(r =>
         {
-            if ((r.GetValue(partition) is null) == (r.GetValue(key) is null)) r.AddError("Give exactly one of --partition and --key.");
+            if ((r.GetResult(partition) is null) == (r.GetResult(key) is null)) r.AddError("Give exactly one of --partition and --key.");
         });
         command.SetAction(async (parse, ct) =>
         {
+            var output = CliOutput.For(parse);
             try
             {
                 await using var dataSource = NpgsqlDataSource.Create(parse.GetValue(db)!);
@@ -26,17 +27,17 @@ internal static class DrainCommand
                 var drained = parse.GetValue(key) is { } k
                     ? await client.RequestDrainForKeyAsync(k, ct).ConfigureAwait(false)
                     : await RequestAsync(client, parse.GetValue(partition)!.Value, ct).ConfigureAwait(false);
-                Console.WriteLine($"drain: requested for partition {drained}");
+                output.Out.WriteLine($"drain: requested for partition {drained}");
                 return ExitCodes.Ok;
             }
             catch (ArgumentOutOfRangeException e)
             {
-                await Console.Error.WriteLineAsync("drain: " + e.Message.Split(Environment.NewLine)[0]).ConfigureAwait(false);
+                await output.Error.WriteLineAsync("drain: " + e.Message.Split(Environment.NewLine)[0]).ConfigureAwait(false);
                 return ExitCodes.NotFound;
             }
             catch (NpgsqlException e)
             {
-                await Console.Error.WriteLineAsync("drain: database unavailable: " + e.Message).ConfigureAwait(false);
+                await output.Error.WriteLineAsync("drain: database unavailable: " + e.Message).ConfigureAwait(false);
                 return ExitCodes.DatabaseUnavailable;
             }
         });

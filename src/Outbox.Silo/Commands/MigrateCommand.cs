@@ -18,21 +18,22 @@ internal static class MigrateCommand
         var command = new Command("migrate", "Apply the outbox schema (versioned SQL) to the database") { db, partitions };
         command.SetAction(async (parse, ct) =>
         {
+            var output = CliOutput.For(parse);
             try
             {
                 await using var dataSource = NpgsqlDataSource.Create(parse.GetValue(db)!);
                 var applied = await new OutboxMigrator(dataSource).MigrateAsync(parse.GetValue(partitions), ct).ConfigureAwait(false);
-                Console.WriteLine(applied.Count == 0 ? "migrate: schema is up to date" : $"migrate: applied {string.Join(", ", applied)}");
+                output.Out.WriteLine(applied.Count == 0 ? "migrate: schema is up to date" : $"migrate: applied {string.Join(", ", applied)}");
                 return ExitCodes.Ok;
             }
             catch (InvalidOperationException e)
             {
-                await Console.Error.WriteLineAsync("migrate: " + e.Message).ConfigureAwait(false);
+                await output.Error.WriteLineAsync("migrate: " + e.Message).ConfigureAwait(false);
                 return ExitCodes.Failed;
             }
             catch (NpgsqlException e)
             {
-                await Console.Error.WriteLineAsync("migrate: database unavailable: " + e.Message).ConfigureAwait(false);
+                await output.Error.WriteLineAsync("migrate: database unavailable: " + e.Message).ConfigureAwait(false);
                 return ExitCodes.DatabaseUnavailable;
             }
         });

@@ -18,6 +18,7 @@ internal static class StatusCommand
         var command = new Command("status", "Show the cluster's partitions: owner, epoch, backlog, oldest pending age, parked") { db, json, partition };
         command.SetAction(async (parse, ct) =>
         {
+            var output = CliOutput.For(parse);
             try
             {
                 await using var dataSource = NpgsqlDataSource.Create(parse.GetValue(db)!);
@@ -26,16 +27,16 @@ internal static class StatusCommand
                 var status = await client.GetStatusAsync(wanted, ct).ConfigureAwait(false);
                 if (wanted is not null && status.Count == 0)
                 {
-                    await Console.Error.WriteLineAsync($"status: no partition {wanted}").ConfigureAwait(false);
+                    await output.Error.WriteLineAsync($"status: no partition {wanted}").ConfigureAwait(false);
                     return ExitCodes.NotFound;
                 }
-                if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(status, JsonOptions));
-                else Render(status);
+                if (parse.GetValue(json)) output.Out.WriteLine(JsonSerializer.Serialize(status, JsonOptions));
+                else Render(output.Console, status);
                 return ExitCodes.Ok;
             }
             catch (NpgsqlException e)
             {
-                await Console.Error.WriteLineAsync("status: database unavailable: " + e.Message).ConfigureAwait(false);
+                await output.Error.WriteLineAsync("status: database unavailable: " + e.Message).ConfigureAwait(false);
                 return ExitCodes.DatabaseUnavailable;
             }
         });
@@ -44,7 +45,7 @@ internal static class StatusCommand
 
     internal static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { WriteIndented = false };
 
-    private static void Render(IReadOnlyList<PartitionStatus> status)
+    private static void Render(IAnsiConsole console, IReadOnlyList<PartitionStatus> status)
     {
         var table = new Table().Border(TableBorder.Simple)
             .AddColumns("partition", "owner", "epoch", "backlog", "scheduled", "parked", "oldest pending", "paused");
@@ -60,7 +61,7 @@ internal static class StatusCommand
                 p.OldestPendingAgeSeconds is { } age ? $"{age:0.0}s" : "-",
                 p.Paused ? "yes" : "");
         }
-        AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"{status.Sum(s => s.Backlog)} rows in the outbox, {status.Sum(s => s.Parked)} parked, owners: {string.Join(", ", status.Select(s => s.Owner ?? "-").Distinct().Order())}");
+        console.Write(table);
+        console.MarkupLine($"{status.Sum(s => s.Backlog)} rows in the outbox, {status.Sum(s => s.Parked)} parked, owners: {string.Join(", ", status.Select(s => s.Owner ?? "-").Distinct().Order())}");
     }
 }

@@ -20,11 +20,12 @@ public sealed class KafkaOptions
     public int LingerMs { get; set; } = 2;
 
     /// <summary>
-    /// librdkafka message.timeout.ms. 0 (default) means never give up locally: while Kafka is away the batch
-    /// waits and librdkafka retries in order, so no later message can overtake a timed-out one.
+    /// librdkafka message.timeout.ms: how long librdkafka retries a message before reporting it failed. The
+    /// relay then retries the batch from its first unacknowledged row, so a failure here costs time, not data.
+    /// 0 waits forever (a batch can then hang on a wedged producer); the default lets a batch fail and retry.
     /// </summary>
     [Range(0, int.MaxValue)]
-    public int MessageTimeoutMs { get; set; }
+    public int MessageTimeoutMs { get; set; } = 60_000;
 
     /// <summary>Largest message (bytes) Kafka accepts; larger ones are parked as poison. Match the brokers' message.max.bytes.</summary>
     [Range(1000, 1_000_000_000)]

@@ -27,9 +27,14 @@ public sealed class ReadinessProbe : IDisposable
     private static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(2);
     private readonly SemaphoreSlim _gate = new(1, 1);
     private (DateTime At, Readiness Value)? _last;
+    private volatile Readiness? _lastValue;
 
     public async Task<Readiness> CheckAsync(CancellationToken cancellationToken)
     {
+        // Shutdown wins at once, ahead of the cache and without touching the database or Kafka: from the first
+        // moment of a drain, orchestrators and load balancers must stop counting on this silo.
+        if (_lifetime.ApplicationStopping.IsCancellationRequested)
+            return (_lastValue ?? new Readiness(false, false, false, false)) with { Ownership = _ownership.IsSettled, ShuttingDown = true };
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -40,6 +45,7 @@ public sealed class ReadinessProbe : IDisposable
                 Ownership: _ownership.IsSettled,
                 ShuttingDown: _lifetime.ApplicationStopping.IsCancellationRequested);
             _last = (DateTime.UtcNow, value);
+            _lastValue = value;
             return value;
         }
         finally

@@ -3,13 +3,16 @@ using Confluent.Kafka;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Outbox.Contracts;
+using Outbox.Contracts.Admin;
 using Outbox.Grains;
 using Outbox.Grains.Diagnostics;
 using Outbox.Grains.Publishing;
 using Outbox.Grains.Relay;
+using Outbox.Grains.Retention;
 using Outbox.Grains.Storage;
 using Outbox.Silo.Http;
 using Outbox.Silo.Kafka;
+using Outbox.Silo.Telemetry;
 
 namespace Outbox.Silo.Hosting;
 
@@ -34,8 +37,10 @@ public static class SiloHost
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         AddOptions(builder.Services, builder.Configuration);
         AddRelay(builder.Services);
+        builder.Services.AddSiloTelemetry(builder.Configuration);
         var app = builder.Build();
         app.MapSiloEndpoints();
+        app.MapStatusPage();
         return app;
     }
 
@@ -46,6 +51,7 @@ public static class SiloHost
         services.AddOptions<KafkaOptions>().Bind(configuration.GetSection(KafkaOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RelayOptions>().Bind(configuration.GetSection(RelayOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ClusterOptions>().Bind(configuration.GetSection(ClusterOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RetentionOptions>().Bind(configuration.GetSection(RetentionOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AdminOptions>().Bind(configuration.GetSection(AdminOptions.Section));
         services.AddSingleton<IValidateOptions<OutboxOptions>, OutboxOptionsValidator>();
     }
@@ -69,15 +75,19 @@ public static class SiloHost
         services.AddSingleton<PartitionDirectory>();
         services.AddSingleton<IPartitionActivator>(sp => sp.GetRequiredService<PartitionDirectory>());
         services.AddSingleton(sp => new OutboxClient(sp.GetRequiredService<NpgsqlDataSource>()));
+        services.AddSingleton(sp => new OutboxAdmin(sp.GetRequiredService<NpgsqlDataSource>()));
         services.AddSingleton<ReadinessProbe>();
 
         // Hosted services start in this order and stop in reverse: the schema is ready before any relay runs,
         // and on shutdown ownership is handed back (in-flight batches finish) before the producer flushes.
         services.AddHostedService<SchemaStartup>();
-        services.AddSingleton<IOwnershipEngine, SingleSiloOwnership>();
+        services.AddSingleton<IOwnershipEngine>(sp => sp.GetRequiredService<IOptions<ClusterOptions>>().Value.Mode == "group"
+            ? ActivatorUtilities.CreateInstance<KafkaGroupOwnership>(sp)
+            : ActivatorUtilities.CreateInstance<SingleSiloOwnership>(sp));
         services.AddHostedService(sp => sp.GetRequiredService<IOwnershipEngine>());
         services.AddSingleton<NotificationListener>();
         services.AddHostedService(sp => sp.GetRequiredService<NotificationListener>());
+        services.AddHostedService<PublishedRetention>();
     }
 
     /// <summary>The relay's own small pool: bounded, named, with prepared statements for the hot queries.</summary>

@@ -23,6 +23,7 @@ public static class SiloEndpoints
         });
 
         var admin = app.MapGroup("/admin").AddEndpointFilter<AdminTokenFilter>();
+        admin.MapAdminEndpoints();
         admin.MapPost("/partitions/{partition:int}/drain", async (int partition, OutboxClient client, PartitionDirectory directory, CancellationToken ct) =>
         {
             try

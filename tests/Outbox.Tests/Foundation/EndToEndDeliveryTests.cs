@@ -5,26 +5,15 @@ using Outbox.Tests.Infrastructure;
 namespace Outbox.Tests.Foundation;
 
 /// <summary>The normal path: what commits is published once, in key order; what rolls back never is.</summary>
-public sealed class EndToEndDeliveryTests : IAsyncLifetime
+public sealed class EndToEndDeliveryTests : RelayTestBase
 {
-    private readonly TestDatabase _db = new();
-    private readonly TestKafka _kafka = new();
-
-    public Task InitializeAsync() => _db.InitializeAsync();
-
-    public async Task DisposeAsync()
-    {
-        await _db.DisposeAsync();
-        _kafka.Dispose();
-    }
-
     [Fact]
     public async Task CommittedMessagesArePublishedExactlyOnceAndRolledBackOnesNever()
     {
-        var topic = _kafka.CreateTopic();
-        await using var silo = await TestSilo.StartAsync(_db, _kafka);
-        using var verifier = new DeliveryVerifier(_kafka.BootstrapServers, topic);
-        var workload = new OrderWorkload(_db.DataSource, topic, keys: 50, rollbackRatio: 0.2);
+        var topic = Kafka.CreateTopic();
+        await using var silo = await TestSilo.StartAsync(Db, Kafka);
+        using var verifier = new DeliveryVerifier(Kafka.BootstrapServers, topic);
+        var workload = new OrderWorkload(Db.DataSource, topic, keys: 50, rollbackRatio: 0.2);
         await workload.CreateTablesAsync(CancellationToken.None);
 
         await workload.RunAsync(events: 1500, ratePerSecond: 1000, writers: 6, CancellationToken.None);
@@ -37,29 +26,29 @@ public sealed class EndToEndDeliveryTests : IAsyncLifetime
         Assert.Equal(0, verifier.Duplicates);
         Assert.Equal(0, verifier.OutOfOrder);
         Assert.Equal(workload.Committed.Count, verifier.Distinct);
-        await Eventually.TrueAsync(async () => await _db.ScalarAsync("select count(*) from outbox.messages") == 0,
+        await Eventually.TrueAsync(async () => await Db.ScalarAsync("select count(*) from outbox.messages") == 0,
             TimeSpan.FromSeconds(10), "published rows are removed from the outbox");
     }
 
     [Fact]
     public async Task ATransactionThatCommitsLateIsNotSkipped()
     {
-        var topic = _kafka.CreateTopic();
-        await using var silo = await TestSilo.StartAsync(_db, _kafka);
-        using var verifier = new DeliveryVerifier(_kafka.BootstrapServers, topic);
+        var topic = Kafka.CreateTopic();
+        await using var silo = await TestSilo.StartAsync(Db, Kafka);
+        using var verifier = new DeliveryVerifier(Kafka.BootstrapServers, topic);
 
-        // Transaction A takes the lower id first but commits last; B (higher ids, same partitions) commits first
+        // Transaction A takes the lower ids first but commits last; B (higher ids; 20 keys each, so they share partitions) commits first
         // and is published. A relay that advanced a high-water mark past B would skip A forever.
-        await using var connection = await _db.DataSource.OpenConnectionAsync();
+        await using var connection = await Db.DataSource.OpenConnectionAsync();
         await using var late = await connection.BeginTransactionAsync();
         var lateMessages = Enumerable.Range(0, 20).Select(i => Enqueue.Event(topic, $"key-{i}", 1)).ToArray();
         await Outbox.Contracts.OutboxWriter.EnqueueAsync(late, lateMessages);
 
-        var early = await Enqueue.CommitAsync(_db, Enumerable.Range(0, 20).Select(i => Enqueue.Event(topic, $"other-{i}", 1)).ToArray());
+        var early = await Enqueue.CommitAsync(Db, Enumerable.Range(0, 20).Select(i => Enqueue.Event(topic, $"other-{i}", 1)).ToArray());
         Assert.Equal(0, await verifier.WaitForAsync(early, TimeSpan.FromSeconds(20)));
-        // A's rows are not visible yet: once B's completion removed its rows, nothing is left that the relay could see.
-        await Eventually.TrueAsync(async () => await _db.ScalarAsync("select count(*) from outbox.messages") == 0,
-            TimeSpan.FromSeconds(10), "B's published rows are removed while A is still open");
+        // B's rows are published and gone; A's rows (lower ids) are not even visible yet.
+        await Eventually.TrueAsync(async () => await Db.ScalarAsync("select count(*) from outbox.messages") == 0,
+            TimeSpan.FromSeconds(10), "B's rows are removed while A's stay invisible");
 
         await late.CommitAsync();
         Assert.Equal(0, await verifier.WaitForAsync(lateMessages.Select(m => m.EventId).ToArray(), TimeSpan.FromSeconds(20)));
@@ -68,7 +57,7 @@ public sealed class EndToEndDeliveryTests : IAsyncLifetime
     [Fact]
     public async Task PerKeyOrderHoldsAcrossManyBatchesAndConcurrentWriters()
     {
-        var topic = _kafka.CreateTopic();
+        var topic = Kafka.CreateTopic();
         var writers = Enumerable.Range(0, 8).Select(async w =>
         {
             var ids = new List<Guid>();
@@ -77,13 +66,13 @@ public sealed class EndToEndDeliveryTests : IAsyncLifetime
             for (var version = 1; version <= 40; version++)
             {
                 var batch = Enumerable.Range(0, 5).Select(k => Enqueue.Event(topic, $"w{w}-k{k}", version)).ToArray();
-                ids.AddRange(await Enqueue.CommitAsync(_db, batch));
+                ids.AddRange(await Enqueue.CommitAsync(Db, batch));
             }
             return ids;
         }).ToArray();
         var all = (await Task.WhenAll(writers)).SelectMany(x => x).ToArray();
-        using var verifier = new DeliveryVerifier(_kafka.BootstrapServers, topic);
-        await using var silo = await TestSilo.StartAsync(_db, _kafka, overrides: new Dictionary<string, string> { ["Relay:BatchSize"] = "7" });
+        using var verifier = new DeliveryVerifier(Kafka.BootstrapServers, topic);
+        await using var silo = await TestSilo.StartAsync(Db, Kafka, overrides: new Dictionary<string, string> { ["Relay:BatchSize"] = "7" });
 
         Assert.Equal(0, await verifier.WaitForAsync(all, TimeSpan.FromSeconds(60)));
         Assert.Equal(0, verifier.OutOfOrder);
@@ -93,12 +82,12 @@ public sealed class EndToEndDeliveryTests : IAsyncLifetime
     [Fact]
     public async Task KafkaMessagesCarryKeyAndOutboxHeaders()
     {
-        var topic = _kafka.CreateTopic(partitions: 1);
+        var topic = Kafka.CreateTopic(partitions: 1);
         var message = Enqueue.Event(topic, "order-7", 3) with { EventType = "order-shipped" };
-        await Enqueue.CommitAsync(_db, message);
-        await using var silo = await TestSilo.StartAsync(_db, _kafka);
+        await Enqueue.CommitAsync(Db, message);
+        await using var silo = await TestSilo.StartAsync(Db, Kafka);
 
-        var received = await KafkaReader.ReadOneAsync(_kafka.BootstrapServers, topic, TimeSpan.FromSeconds(20));
+        var received = await KafkaReader.ReadOneAsync(Kafka.BootstrapServers, topic, TimeSpan.FromSeconds(20));
         Assert.Equal("order-7", System.Text.Encoding.UTF8.GetString(received.Message.Key));
         var headers = KafkaReader.Headers(received.Message);
         Assert.Equal(message.EventId.ToString(), headers["outbox-event-id"]);

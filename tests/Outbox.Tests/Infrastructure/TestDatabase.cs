@@ -5,9 +5,14 @@ using Outbox.Silo.Verification;
 namespace Outbox.Tests.Infrastructure;
 
 /// <summary>A fresh PostgreSQL database with the outbox schema, private to one test class, dropped afterwards.</summary>
-public sealed class TestDatabase : IAsyncLifetime
+public sealed class TestDatabase(string serverConnectionString) : IAsyncLifetime
 {
     public const int Partitions = 16;
+
+    public TestDatabase()
+        : this(ServerConnectionString)
+    {
+    }
 
     /// <summary>The local server scripts/setup.sh prepares; OUTBOX_DB points elsewhere.</summary>
     public static string ServerConnectionString =>
@@ -22,7 +27,7 @@ public sealed class TestDatabase : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        ConnectionString = await LocalEnvironment.RecreateDatabaseAsync(ServerConnectionString, Name, CancellationToken.None);
+        ConnectionString = await LocalEnvironment.RecreateDatabaseAsync(serverConnectionString, Name, CancellationToken.None);
         DataSource = NpgsqlDataSource.Create(ConnectionString);
         await new OutboxMigrator(DataSource).MigrateAsync(Partitions, CancellationToken.None);
     }
@@ -31,7 +36,7 @@ public sealed class TestDatabase : IAsyncLifetime
     {
         await DataSource.DisposeAsync();
         NpgsqlConnection.ClearAllPools();
-        await using var admin = new NpgsqlConnection(ServerConnectionString);
+        await using var admin = new NpgsqlConnection(serverConnectionString);
         await admin.OpenAsync();
         await using var drop = new NpgsqlCommand($"drop database if exists {Name} with (force)", admin);
         await drop.ExecuteNonQueryAsync();

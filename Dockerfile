@@ -1,0 +1,31 @@
+# The relay silo. Built from the repository root:  docker build -t outbox-relay .
+# On a normal machine NuGet serves librdkafka.redist, which brings the native librdkafka Confluent.Kafka
+# needs; OUTBOX_USE_RDKAFKA_REDIST=true switches the build to it (the development machine builds its own).
+
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+ENV OUTBOX_USE_RDKAFKA_REDIST=true DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+WORKDIR /src
+# Restore first, from the project files only, so the layer is reused until a dependency changes.
+COPY Directory.Build.props Directory.Packages.props ./
+COPY src/Outbox.Contracts/Outbox.Contracts.csproj src/Outbox.Contracts/
+COPY src/Outbox.Grains/Outbox.Grains.csproj src/Outbox.Grains/
+COPY src/Outbox.Silo/Outbox.Silo.csproj src/Outbox.Silo/
+RUN dotnet restore src/Outbox.Silo/Outbox.Silo.csproj
+COPY src/ src/
+RUN dotnet publish src/Outbox.Silo/Outbox.Silo.csproj -c Release --no-restore -o /app
+
+FROM mcr.microsoft.com/dotnet/aspnet:10.0
+WORKDIR /app
+COPY --from=build /app ./
+# Listen on every interface (appsettings.json binds loopback for development). Configuration otherwise
+# comes from the environment: Outbox__ConnectionString, Kafka__BootstrapServers, Cluster__Mode, ...
+ENV Urls=http://+:8080 \
+    Cluster__Mode=group \
+    DOTNET_gcServer=0
+EXPOSE 8080
+USER app
+# No curl in the runtime image: bash's /dev/tcp asks /health/ready for a 200.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /health/ready HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && head -n1 <&3 | grep -q ' 200 '"]
+ENTRYPOINT ["dotnet", "Outbox.Silo.dll"]
+CMD ["silo"]

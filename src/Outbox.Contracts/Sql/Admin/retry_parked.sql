@@ -1,0 +1,13 @@
+-- Un-parks the selected parked messages so the relay publishes them again, first in their key's order, and
+-- wakes the partition's owner (delivered on commit). Attempts are kept: they count every refusal.
+-- An operator's change is durable even on the relay's pool, which commits asynchronously.
+set local synchronous_commit = on;
+with retried as (
+    update outbox.messages
+    set parked_at = null, park_reason = null
+    where partition = @partition and parked_at is not null
+      and (@id::bigint is null or id = @id)
+      and (@key::text is null or key = @key)
+    returning id
+)
+select (select count(*) from retried), (select count(*) from (select pg_notify('outbox_drain', @partition::text)) n);

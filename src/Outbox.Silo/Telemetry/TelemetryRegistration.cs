@@ -1,0 +1,77 @@
+using System.Diagnostics.CodeAnalysis;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using Outbox.Grains;
+using Outbox.Grains.Diagnostics;
+
+namespace Outbox.Silo.Telemetry;
+
+/// <summary>
+/// Wires the silo's telemetry: the backlog gauges and the publish-rate history (always, they are cheap and
+/// feed the status page), and OpenTelemetry export of metrics and traces over OTLP when an endpoint is set.
+/// </summary>
+public static class TelemetryRegistration
+{
+    /// <summary>Npgsql's own meter: connection pool usage (db.client.connection.count by state, max, pending requests).</summary>
+    public const string NpgsqlMeter = "Npgsql";
+
+    [RequiresUnreferencedCode("Options binding and validation use reflection.")]
+    public static void AddSiloTelemetry(this IServiceCollection services, IConfiguration configuration)
+    {
+        var section = configuration.GetSection(TelemetryOptions.Section);
+        services.AddOptions<TelemetryOptions>().Bind(section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<PublishRateSampler>();
+        services.AddSingleton<PartitionGauges>();
+        services.AddHostedService(sp =>
+        {
+            // Resolved at start so the history covers the silo's whole life, not only the time since the first page view.
+            sp.GetRequiredService<PublishRateSampler>();
+            return sp.GetRequiredService<PartitionGauges>();
+        });
+
+        var options = section.Get<TelemetryOptions>() ?? new TelemetryOptions();
+        if (!options.ExportEnabled) return;
+        services.AddOpenTelemetry()
+            .ConfigureResource(r => r
+                .AddService(options.ServiceName, autoGenerateServiceInstanceId: false)
+                .AddDetector(sp => new SiloResourceDetector(sp.GetRequiredService<SiloIdentity>())))
+            .WithMetrics(metrics => metrics
+                .AddMeter(RelayMetrics.MeterName, NpgsqlMeter)
+                .AddOtlpExporter((exporter, reader) =>
+                {
+                    Configure(exporter, options, "v1/metrics");
+                    reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)options.ExportInterval.TotalMilliseconds;
+                }))
+            .WithTracing(tracing => tracing
+                .AddSource(RelayTracing.SourceName)
+                .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(options.TraceSampleRatio)))
+                .AddOtlpExporter(exporter => Configure(exporter, options, "v1/traces")));
+    }
+
+    private static void Configure(OtlpExporterOptions exporter, TelemetryOptions options, string httpSignalPath)
+    {
+        var endpoint = options.OtlpEndpoint!;
+        if (options.OtlpProtocol == "http/protobuf")
+        {
+            exporter.Protocol = OtlpExportProtocol.HttpProtobuf;
+            // An endpoint set in code is used verbatim for http/protobuf (only the environment variable gets the
+            // signal path appended), so append it here: configuration names the collector, not one signal's URL.
+            exporter.Endpoint = new Uri(endpoint, endpoint.AbsolutePath.TrimEnd('/') + "/" + httpSignalPath);
+        }
+        else
+        {
+            exporter.Protocol = OtlpExportProtocol.Grpc;
+            exporter.Endpoint = endpoint;
+        }
+    }
+
+    /// <summary>service.instance.id = the silo's name, so each silo's series stay apart.</summary>
+    private sealed class SiloResourceDetector(SiloIdentity silo) : IResourceDetector
+    {
+        public Resource Detect() => new([new KeyValuePair<string, object>("service.instance.id", silo.Name)]);
+    }
+}

@@ -1,0 +1,68 @@
+using Npgsql;
+using Outbox.Contracts;
+using Outbox.Silo.Verification;
+using Outbox.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Outbox.Tests.Cluster;
+
+/// <summary>A drain request reaches the partition's owner whichever silo it was sent to.</summary>
+[Collection(ClusterTests.Name)]
+public sealed class DrainRoutingTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly TestDatabase _db = new();
+    private readonly TestKafka _kafka = new();
+    private SiloCluster _cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        await _db.InitializeAsync();
+        // No sweep within the test's time: only a trigger can make a relay drain.
+        _cluster = new SiloCluster(_db, _kafka, output, new Dictionary<string, string> { ["Relay:SweepInterval"] = "00:30:00" });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cluster.DisposeAsync();
+        await _db.DisposeAsync();
+        _kafka.Dispose();
+    }
+
+    [Fact]
+    public async Task ADrainRequestSentToASiloThatDoesNotOwnThePartitionGetsItDrained()
+    {
+        var topic = _kafka.CreateTopic();
+        var silos = await _cluster.StartAsync("silo-1", "silo-2", "silo-3");
+        await _cluster.WaitForExclusiveOwnershipAsync(silos, TimeSpan.FromSeconds(60));
+        using var verifier = new DeliveryVerifier(_kafka.BootstrapServers, topic);
+
+        // Rows written behind the relay's back: a plain insert, no NOTIFY, so nothing wakes the owner.
+        const int partition = 5;
+        var key = Enumerable.Range(0, 10_000).Select(i => $"key-{i}").First(k => OutboxPartitioner.PartitionOf(k, TestDatabase.Partitions) == partition);
+        var eventIds = Enumerable.Range(1, 20).Select(_ => Guid.NewGuid()).ToArray();
+        await using (var batch = _db.DataSource.CreateBatch())
+        {
+            for (var i = 0; i < eventIds.Length; i++)
+            {
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("""
+                    insert into outbox.messages (partition, event_id, topic, key, payload, headers)
+                    values ($1, $2, $3, $4, '\x00', jsonb_build_object('version', $5::text))
+                    """) { Parameters = { new() { Value = partition }, new() { Value = eventIds[i] }, new() { Value = topic }, new() { Value = key }, new() { Value = i + 1 } } });
+            }
+            await batch.ExecuteNonQueryAsync();
+        }
+        Assert.Equal(eventIds.Length, await verifier.WaitForAsync(eventIds, TimeSpan.FromSeconds(3)));
+
+        var owner = (await _cluster.OwnersAsync())[partition];
+        var other = silos.First(s => s.Name != owner);
+        Assert.DoesNotContain(partition, await SiloCluster.ActiveAsync(other) ?? []);
+        using var http = new HttpClient { BaseAddress = other.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", TestSilo.AdminToken);
+        using var response = await http.PostAsync(new Uri($"/admin/partitions/{partition}/drain", UriKind.Relative), null);
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
+
+        Assert.Equal(0, await verifier.WaitForAsync(eventIds, TimeSpan.FromSeconds(20)));
+        Assert.Equal(0, verifier.OutOfOrder);
+        _cluster.Write($"drain sent to {other.Name}, partition {partition} owned by {owner}: {eventIds.Length} rows published");
+    }
+}

@@ -1,0 +1,171 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Outbox.Silo.Verification;
+using Outbox.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Outbox.Tests.Cluster;
+
+/// <summary>
+/// Several real silo processes (Cluster:Mode=group) on one test database and the test's embedded Kafka, each
+/// with its own HTTP port and a record of its log lines. Silos are named; restarting a name reuses its port.
+/// </summary>
+public sealed class SiloCluster : IAsyncDisposable
+{
+    /// <summary>Short, so failover tests stay short; the silos' pause detector fires at half of it.</summary>
+    public const int SessionTimeoutMs = 6000;
+
+    private readonly TestDatabase _db;
+    private readonly TestKafka _kafka;
+    private readonly ITestOutputHelper _output;
+    private readonly IReadOnlyDictionary<string, string> _overrides;
+    private readonly string _groupId = "outbox-test-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly string _coordinationTopic;
+    private readonly Dictionary<string, Member> _members = [];
+
+    public SiloCluster(TestDatabase db, TestKafka kafka, ITestOutputHelper output, IReadOnlyDictionary<string, string>? overrides = null)
+    {
+        _db = db;
+        _kafka = kafka;
+        _output = output;
+        _overrides = overrides ?? new Dictionary<string, string>();
+        // The mock cluster cannot create topics through the admin API; a real deployment's silo would.
+        _coordinationTopic = kafka.CreateTopic("coordination", TestDatabase.Partitions);
+    }
+
+    /// <summary>One silo process and what it logged.</summary>
+    public sealed class Member(string name, int port)
+    {
+        public string Name { get; } = name;
+        public Uri BaseAddress { get; } = new($"http://127.0.0.1:{port}");
+        public int Port { get; } = port;
+        public SiloProcess Process { get; internal set; } = null!;
+        public ConcurrentQueue<string> Log { get; } = new();
+
+        public bool Logged(string text) => Log.Any(line => line.Contains(text, StringComparison.Ordinal));
+    }
+
+    /// <summary>Starts (or restarts) the named silos and waits until each is ready (joined, partitions active).</summary>
+    public async Task<Member[]> StartAsync(params string[] names)
+    {
+        var started = new Member[names.Length];
+        for (var i = 0; i < names.Length; i++) started[i] = await LaunchAsync(names[i]);
+        await Task.WhenAll(started.Select(m => LocalEnvironment.WaitUntilReadyAsync(m.BaseAddress, TimeSpan.FromSeconds(90), CancellationToken.None)));
+        Write($"ready: {string.Join(", ", names)}");
+        return started;
+    }
+
+    /// <summary>Starts (or restarts) a silo without waiting for it to join.</summary>
+    public async Task<Member> LaunchAsync(string name)
+    {
+        // A restart: the previous process of that name is gone (killed) or is stopped first.
+        if (_members.TryGetValue(name, out var previous)) await previous.Process.DisposeAsync();
+        return Launch(name);
+    }
+
+    private Member Launch(string name)
+    {
+        if (!_members.TryGetValue(name, out var member)) _members[name] = member = new Member(name, LocalEnvironment.FreePort());
+        var configuration = TestSilo.Configuration(_db, _kafka, name, new Dictionary<string, string>
+        {
+            ["Cluster:Mode"] = "group",
+            ["Cluster:GroupId"] = _groupId,
+            ["Cluster:CoordinationTopic"] = _coordinationTopic,
+            ["Cluster:SessionTimeoutMs"] = SessionTimeoutMs.ToString(CultureInfo.InvariantCulture),
+            ["Logging:LogLevel:Outbox.Silo.Hosting.KafkaGroupOwnership"] = "Information",
+            ["Urls"] = member.BaseAddress.ToString(),
+        });
+        foreach (var (key, value) in _overrides) configuration[key] = value;
+        member.Process = SiloProcess.Start(name, configuration, line =>
+        {
+            member.Log.Enqueue(line);
+            Write(line);
+        });
+        return member;
+    }
+
+    public Member this[string name] => _members[name];
+
+    /// <summary>The owner the database records for every partition (set when a relay activates it).</summary>
+    public async Task<Dictionary<int, string?>> OwnersAsync()
+    {
+        await using var command = _db.DataSource.CreateCommand("select partition, owner from outbox.partitions");
+        await using var reader = await command.ExecuteReaderAsync();
+        var owners = new Dictionary<int, string?>();
+        while (await reader.ReadAsync()) owners[reader.GetInt32(0)] = reader.IsDBNull(1) ? null : reader.GetString(1);
+        return owners;
+    }
+
+    /// <summary>The partition's current ownership epoch.</summary>
+    public Task<long> EpochAsync(int partition) => _db.ScalarAsync($"select epoch from outbox.partitions where partition = {partition}");
+
+    /// <summary>The partitions a silo says it runs (GET /status "active"); null when it does not answer.</summary>
+    public static async Task<int[]?> ActiveAsync(Member member)
+    {
+        using var http = new HttpClient { BaseAddress = member.BaseAddress, Timeout = TimeSpan.FromSeconds(3) };
+        try
+        {
+            var status = await http.GetFromJsonAsync<JsonElement>(new Uri("/status", UriKind.Relative));
+            return status.GetProperty("active").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Waits until the given silos split all partitions between them: each partition runs on exactly one of
+    /// them, every one of them runs at least one, and the database names the same owner.
+    /// </summary>
+    public async Task WaitForExclusiveOwnershipAsync(IReadOnlyCollection<Member> live, TimeSpan timeout)
+    {
+        string last = "";
+        await Eventually.TrueAsync(async () =>
+        {
+            var owners = await OwnersAsync();
+            var active = new Dictionary<string, int[]?>();
+            foreach (var m in live) active[m.Name] = await ActiveAsync(m);
+            last = string.Join("; ", active.Select(a => $"{a.Key}=[{(a.Value is null ? "no answer" : string.Join(',', a.Value))}]"));
+            if (active.Values.Any(a => a is null || a.Length == 0)) return false;
+            var runners = Enumerable.Range(0, TestDatabase.Partitions)
+                .Select(p => active.Where(a => a.Value!.Contains(p)).Select(a => a.Key).ToArray()).ToArray();
+            return runners.Select((names, p) => names.Length == 1 && owners[p] == names[0]).All(ok => ok);
+        }, timeout, "every partition runs on exactly one live silo, as the database records");
+        Write($"ownership settled: {last}");
+    }
+
+    /// <summary>Polls until no partition is recorded as owned by <paramref name="name"/>; returns how long that took.</summary>
+    public async Task<TimeSpan> WaitUntilOwnsNothingAsync(string name, TimeSpan timeout)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        await Eventually.TrueAsync(async () => (await OwnersAsync()).Values.All(o => o != name), timeout,
+            $"the partitions of {name} were taken over by other silos");
+        return System.Diagnostics.Stopwatch.GetElapsedTime(started);
+    }
+
+    public void Write(string line)
+    {
+        try
+        {
+            _output.WriteLine(line.StartsWith('[') ? line : $"{DateTime.UtcNow:HH:mm:ss.fff} {line}");
+        }
+        catch (InvalidOperationException)
+        {
+            // The test is over; late output of a silo being stopped has nowhere to go.
+        }
+    }
+
+    /// <summary>Kills every silo: the scenario is over, and an orderly leave would only cost a round of rebalances.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var member in _members.Values)
+        {
+            if (!member.Process.HasExited) member.Process.Kill();
+            await member.Process.DisposeAsync();
+        }
+        Write("silos killed");
+    }
+}

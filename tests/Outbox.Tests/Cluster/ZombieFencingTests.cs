@@ -1,0 +1,80 @@
+using Outbox.Grains.Storage;
+using Outbox.Silo.Verification;
+using Outbox.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Outbox.Tests.Cluster;
+
+/// <summary>A silo frozen past its session timeout comes back as a zombie: it must notice and its late writes must be refused.</summary>
+[Collection(ClusterTests.Name)]
+public sealed class ZombieFencingTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly TestDatabase _db = new();
+    private readonly TestKafka _kafka = new();
+    private SiloCluster _cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        await _db.InitializeAsync();
+        _cluster = new SiloCluster(_db, _kafka, output);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cluster.DisposeAsync();
+        await _db.DisposeAsync();
+        _kafka.Dispose();
+    }
+
+    [Fact]
+    public async Task AFrozenSiloStopsPublishingItsOldPartitionsAndItsLateWritesAreFenced()
+    {
+        var topic = _kafka.CreateTopic();
+        var silos = await _cluster.StartAsync("silo-1", "silo-2", "silo-3");
+        await _cluster.WaitForExclusiveOwnershipAsync(silos, TimeSpan.FromSeconds(60));
+        using var verifier = new DeliveryVerifier(_kafka.BootstrapServers, topic);
+        var workload = new OrderWorkload(_db.DataSource, topic, keys: 100, rollbackRatio: 0.1);
+        await workload.CreateTablesAsync(CancellationToken.None);
+        var load = workload.RunAsync(events: 5000, ratePerSecond: 250, writers: 4, CancellationToken.None);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+
+        // The zombie's holdings: each partition with the epoch it runs it under.
+        var zombie = _cluster["silo-1"];
+        var held = new Dictionary<int, long>();
+        foreach (var (partition, owner) in await _cluster.OwnersAsync())
+        {
+            if (owner == zombie.Name) held[partition] = await _cluster.EpochAsync(partition);
+        }
+        Assert.NotEmpty(held);
+
+        zombie.Process.Freeze();
+        var takeover = await _cluster.WaitUntilOwnsNothingAsync(zombie.Name, TimeSpan.FromSeconds(60));
+        _cluster.Write($"frozen silo's partitions taken over after {takeover.TotalSeconds:0.0}s");
+        zombie.Process.Resume();
+
+        // It notices at once that it stood still, and drops everything it held.
+        await Eventually.TrueAsync(() => Task.FromResult(zombie.Logged("stood still")), TimeSpan.FromSeconds(15),
+            "the resumed silo reports that it stood still and drops its partitions");
+        foreach (var (partition, epoch) in held)
+            Assert.True(await _cluster.EpochAsync(partition) > epoch, $"partition {partition} has a newer epoch than the zombie's {epoch}");
+
+        // Its writes under the old epochs are refused: a batch it published before freezing cannot be completed,
+        // and the row stays for the rightful owner. (The probe row is scheduled far ahead so that owner leaves it be.)
+        var (fencedPartition, staleEpoch) = held.First();
+        var rowId = await _db.ScalarAsync($"""
+            insert into outbox.messages (partition, event_id, topic, key, payload, deliver_at)
+            values ({fencedPartition}, gen_random_uuid(), 'fence-probe', 'fence-probe', '\x00', now() + interval '1 hour') returning id
+            """);
+        var store = new OutboxStore(_db.DataSource, auditPublished: false);
+        await Assert.ThrowsAsync<PartitionFencedException>(() =>
+            store.CompleteAsync(fencedPartition, staleEpoch, new BatchCompletion([rowId], []), CancellationToken.None));
+        Assert.Equal(1, await _db.ScalarAsync($"select count(*) from outbox.messages where id = {rowId}"));
+        await _db.ScalarAsync($"delete from outbox.messages where id = {rowId} returning 0");
+
+        await load;
+        await Delivery.AssertCompleteAndOrderedAsync(workload, verifier, _cluster, "freeze");
+        // After its quarantine the zombie rejoins as a healthy member: ownership is exclusive again.
+        await _cluster.WaitForExclusiveOwnershipAsync(silos, TimeSpan.FromSeconds(60));
+        _cluster.Write($"zombie logged a fenced relay: {zombie.Logged("fenced off")}");
+    }
+}
