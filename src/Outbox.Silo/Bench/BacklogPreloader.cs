@@ -6,7 +6,7 @@ namespace Outbox.Silo.Bench;
 
 /// <summary>
 /// Fills the outbox with a backlog of committed rows over every partition, with binary COPY on a couple of
-/// connections, then refreshes the table's statistics.
+/// connections, then vacuums and analyzes the table.
 /// </summary>
 internal static class BacklogPreloader
 {
@@ -23,8 +23,8 @@ internal static class BacklogPreloader
             var count = Math.Min(perStream, settings.Messages - first);
             return CopyAsync(dataSource, settings, topic, partitionOfKey, first, count, cancellationToken);
         })).ConfigureAwait(false);
-        await using var analyze = dataSource.CreateCommand(BenchSql.AnalyzeMessages);
-        await analyze.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await using var vacuum = dataSource.CreateCommand(BenchSql.VacuumMessages);
+        await vacuum.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task CopyAsync(NpgsqlDataSource dataSource, BenchSettings settings, string topic, int[] partitionOfKey,

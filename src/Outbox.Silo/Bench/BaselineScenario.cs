@@ -33,11 +33,11 @@ internal sealed class BaselineScenario : IBenchScenario
             .RunAsync(TimeSpan.FromSeconds(settings.BaselineSeconds), cancellationToken).ConfigureAwait(false);
         var rate = sent / seconds;
         var backlog = earlier.OfType<BacklogResult>().FirstOrDefault();
-        return new BaselineResult(sent, seconds, rate, backlog is null ? null : backlog.MessagesPerSecond / rate);
+        return new BaselineResult(sent, seconds, rate, backlog is null || sent == 0 ? null : backlog.MessagesPerSecond / rate);
     }
 }
 
-/// <summary>The baseline scenario's figures; the speedup is known only when the backlog scenario ran before it.</summary>
+/// <summary>The baseline scenario's figures; the speedup is known only when the backlog scenario ran before it (and the naive relay sent something).</summary>
 internal sealed record BaselineResult(long Messages, double Seconds, double MessagesPerSecond, double? Speedup) : BenchResult(BenchScenarios.Baseline)
 {
     public override bool Correct => Messages > 0;

@@ -7,7 +7,7 @@ internal static class BenchSql
 {
     public static string CopyMessages => Read("copy_messages.sql");
     public static string ResetMessages => Read("reset_messages.sql");
-    public static string AnalyzeMessages => Read("analyze_messages.sql");
+    public static string VacuumMessages => Read("vacuum_messages.sql");
     public static string PauseAll => Read("pause_all.sql");
     public static string WakeAll => Read("wake_all.sql");
     public static string CountMessages => Read("count_messages.sql");

@@ -14,7 +14,7 @@ internal static class BenchCommand
         var quick = new Option<bool>("--quick") { Description = "CI size: 20,000 messages, 5 s steady, 5 s baseline (checks correctness; figures mean little)" };
         var scenarios = new Option<string[]>("--scenarios")
         {
-            Description = $"Scenarios to run, in order ({string.Join(", ", BenchScenarios.Names)})",
+            Description = $"Scenarios to run, in order, separated by spaces or commas ({string.Join(", ", BenchScenarios.Names)})",
             DefaultValueFactory = _ => [.. BenchScenarios.Names],
             AllowMultipleArgumentsPerToken = true,
         };
@@ -41,7 +41,7 @@ internal static class BenchCommand
         };
         command.Validators.Add(r =>
         {
-            foreach (var name in r.GetValue(scenarios) ?? [])
+            foreach (var name in Names(r.GetValue(scenarios)))
                 if (!BenchScenarios.Names.Contains(name)) r.AddError($"Unknown scenario '{name}'; known: {string.Join(", ", BenchScenarios.Names)}.");
             foreach (var setting in r.GetValue(silo) ?? [])
                 if (!setting.Contains('=', StringComparison.Ordinal)) r.AddError($"--silo expects Section:Key=value, got '{setting}'.");
@@ -52,7 +52,7 @@ internal static class BenchCommand
             {
                 ConnectionString = parse.GetValue(db)!,
                 Database = parse.GetValue(database)!,
-                Scenarios = parse.GetValue(scenarios)!,
+                Scenarios = Names(parse.GetValue(scenarios)),
                 Messages = parse.GetValue(messages),
                 Rate = parse.GetValue(rate),
                 SteadySeconds = parse.GetValue(steadySeconds),
@@ -80,6 +80,9 @@ internal static class BenchCommand
         });
         return command;
     }
+
+    private static string[] Names(string[]? values) =>
+        (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray();
 
     private static Option<int> Positive(string name, string description, int defaultValue)
     {

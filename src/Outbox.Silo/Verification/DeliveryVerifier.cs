@@ -35,6 +35,7 @@ public sealed class DeliveryVerifier : IDisposable
             AutoOffsetReset = AutoOffsetReset.Earliest,
             EnableAutoCommit = false,
             FetchWaitMaxMs = 5,
+            SocketNagleDisable = true,
             IsolationLevel = IsolationLevel.ReadCommitted,
         };
         // Every partition assigned from the beginning, no group join: the verifier sees from the first message.

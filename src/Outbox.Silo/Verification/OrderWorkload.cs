@@ -38,11 +38,13 @@ public sealed class OrderWorkload(NpgsqlDataSource database, string topic, int k
     /// <summary>Runs <paramref name="writers"/> concurrent writers until <paramref name="events"/> events committed, at about <paramref name="ratePerSecond"/> transactions a second.</summary>
     public async Task RunAsync(int events, int ratePerSecond, int writers, CancellationToken cancellationToken)
     {
+        // Tokens about every 10 ms: arrivals close to steady, not a burst of a tenth of a second's load at once.
+        var tokens = Math.Max(1, ratePerSecond / 100);
         using var limiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
         {
-            TokenLimit = Math.Max(1, ratePerSecond / 10),
-            TokensPerPeriod = Math.Max(1, ratePerSecond / 10),
-            ReplenishmentPeriod = TimeSpan.FromMilliseconds(100),
+            TokenLimit = tokens,
+            TokensPerPeriod = tokens,
+            ReplenishmentPeriod = TimeSpan.FromSeconds((double)tokens / ratePerSecond),
             QueueLimit = writers * 2,
             AutoReplenishment = true,
         });
