@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Confluent.Kafka;
 using Microsoft.Extensions.Options;
 using Outbox.Grains;
+using Outbox.Grains.Diagnostics;
 using Outbox.Grains.Relay;
 using Outbox.Silo.Kafka;
 
@@ -36,6 +37,7 @@ public sealed partial class KafkaGroupOwnership : IOwnershipEngine, IDisposable
     private readonly EmbeddedKafka _embedded;
     private readonly SiloIdentity _identity;
     private readonly IPartitionActivator _activator;
+    private readonly RelayMetrics _metrics;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger<KafkaGroupOwnership> _logger;
     private readonly TimeSpan _sessionTimeout;
@@ -55,8 +57,9 @@ public sealed partial class KafkaGroupOwnership : IOwnershipEngine, IDisposable
     private int _pauses;
 
     public KafkaGroupOwnership(IOptions<ClusterOptions> cluster, IOptions<KafkaOptions> kafka, IOptions<OutboxOptions> outbox, EmbeddedKafka embedded,
-        SiloIdentity identity, IPartitionActivator activator, IHostApplicationLifetime lifetime, ILogger<KafkaGroupOwnership> logger)
+        SiloIdentity identity, IPartitionActivator activator, RelayMetrics metrics, IHostApplicationLifetime lifetime, ILogger<KafkaGroupOwnership> logger)
     {
+        _metrics = metrics;
         _cluster = cluster.Value;
         _kafka = kafka.Value;
         _partitionCount = outbox.Value.PartitionCount;
@@ -146,6 +149,7 @@ public sealed partial class KafkaGroupOwnership : IOwnershipEngine, IDisposable
         _assigned.UnionWith(assigned);
         _joined = true;
         _assignmentChanged = true;
+        _metrics.Rebalances.Add(1, new KeyValuePair<string, object?>("outbox.rebalance.kind", "assigned"));
         LogAssigned(_logger, assigned, _assigned.Count);
         StartActivation();
     }
@@ -153,6 +157,7 @@ public sealed partial class KafkaGroupOwnership : IOwnershipEngine, IDisposable
     private void OnRevoked(List<TopicPartitionOffset> partitions)
     {
         var revoked = partitions.Select(p => p.Partition.Value).Order().ToArray();
+        _metrics.Rebalances.Add(1, new KeyValuePair<string, object?>("outbox.rebalance.kind", "revoked"));
         LogRevoked(_logger, revoked);
         Revoke(revoked);
     }
@@ -161,6 +166,7 @@ public sealed partial class KafkaGroupOwnership : IOwnershipEngine, IDisposable
     {
         var lost = partitions.Select(p => p.Partition.Value).Order().ToArray();
         _assigned.ExceptWith(lost);
+        _metrics.Rebalances.Add(1, new KeyValuePair<string, object?>("outbox.rebalance.kind", "lost"));
         LogLost(_logger, lost);
         InterruptActivation();
         Wait(_activator.LoseAsync(lost), "lose");
