@@ -3,7 +3,9 @@
 -- resume notifies). Zero when one fell due after the last read (the relay drains again at once instead of
 -- sleeping a whole sweep). Rows held back behind a parked message or an earlier, still-scheduled message of
 -- their key are not counted: they cannot be published before that one, and counting them would spin.
-select greatest(extract(epoch from min(m.deliver_at) - now()), 0)::float8
+-- greatest() skips nulls, so the null of "nothing scheduled" must be kept explicitly, or the relay would spin.
+select case when min(m.deliver_at) is null then null
+            else greatest(extract(epoch from min(m.deliver_at) - now()), 0)::float8 end
 from outbox.messages m
 where m.partition = @partition
   and m.deliver_at is not null and m.parked_at is null
