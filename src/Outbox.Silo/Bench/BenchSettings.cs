@@ -38,6 +38,12 @@ public sealed record BenchSettings
     /// <summary>The naive baseline is slow by design: it runs this long and its rate is compared.</summary>
     public int BaselineSeconds { get; init; } = 30;
 
+    /// <summary>Events committed during the failover scenario (one silo of three is killed a third of the way in).</summary>
+    public int FailoverEvents { get; init; } = 10_000;
+
+    /// <summary>Business transactions per second during the failover scenario.</summary>
+    public int FailoverRate { get; init; } = 500;
+
     /// <summary>Relay:BatchSize of the silo and of the ceiling drain.</summary>
     public int BatchSize { get; init; } = new Grains.Relay.RelayOptions().BatchSize;
 
@@ -51,5 +57,5 @@ public sealed record BenchSettings
     public bool Verbose { get; init; }
 
     /// <summary>Small enough for CI: correctness of every scenario in well under a minute, figures meaningless.</summary>
-    public BenchSettings AsQuick() => this with { Messages = 20_000, SteadySeconds = 5, BaselineSeconds = 5 };
+    public BenchSettings AsQuick() => this with { Messages = 20_000, SteadySeconds = 5, BaselineSeconds = 5, FailoverEvents = 3_000 };
 }

@@ -15,18 +15,17 @@ namespace Outbox.Silo.Demo;
 public sealed class DemoRunner(DemoSettings settings, TextWriter progress)
 {
     private const string Topic = "orders";
-    private const string Database = "outbox_demo";
 
     public async Task<DemoResult> RunAsync(CancellationToken cancellationToken)
     {
-        var connectionString = await LocalEnvironment.RecreateDatabaseAsync(settings.ConnectionString, Database, cancellationToken).ConfigureAwait(false);
+        var connectionString = await LocalEnvironment.RecreateDatabaseAsync(settings.ConnectionString, settings.Database, cancellationToken).ConfigureAwait(false);
         await using var dataSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = settings.Writers + 4 }.ConnectionString);
         await new OutboxMigrator(dataSource).MigrateAsync(settings.Partitions, cancellationToken).ConfigureAwait(false);
 
         using var kafka = new MockKafkaCluster(brokers: 3);
         kafka.CreateTopic(Topic, partitions: 12, replicationFactor: 3);
         kafka.CreateTopic("outbox-relay-coordination", partitions: settings.Partitions, replicationFactor: 3);
-        progress.WriteLine($"demo: embedded Kafka at {kafka.BootstrapServers}; database {Database}; {settings.Silos} silo(s), {settings.Partitions} partitions");
+        progress.WriteLine($"demo: embedded Kafka at {kafka.BootstrapServers}; database {settings.Database}; {settings.Silos} silo(s), {settings.Partitions} partitions");
 
         var cluster = new DemoCluster(settings, connectionString, kafka.BootstrapServers, progress);
         await using (cluster.ConfigureAwait(false))

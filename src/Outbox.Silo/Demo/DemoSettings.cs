@@ -11,4 +11,5 @@ public sealed record DemoSettings(
     int Silos,
     bool Chaos,
     double RollbackRatio,
-    bool Verbose);
+    bool Verbose,
+    string Database = "outbox_demo");

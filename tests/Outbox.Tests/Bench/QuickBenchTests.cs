@@ -20,8 +20,11 @@ public sealed partial class QuickBenchTests : IAsyncLifetime
         NpgsqlConnection.ClearAllPools();
         await using var admin = new NpgsqlConnection(TestDatabase.ServerConnectionString);
         await admin.OpenAsync();
-        await using var drop = new NpgsqlCommand($"drop database if exists {_database} with (force)", admin);
-        await drop.ExecuteNonQueryAsync();
+        foreach (var database in new[] { _database, _database + "_failover" })
+        {
+            await using var drop = new NpgsqlCommand($"drop database if exists {database} with (force)", admin);
+            await drop.ExecuteNonQueryAsync();
+        }
     }
 
     [Fact]
@@ -43,6 +46,7 @@ public sealed partial class QuickBenchTests : IAsyncLifetime
         Assert.Matches(SteadyLine(), steady);
         Assert.EndsWith(" lost=0", steady, StringComparison.Ordinal);
         Assert.Matches(BaselineLine(), baseline);
+        Assert.Matches(FailoverLine(), Assert.Single(Lines(text, "failover").Distinct()));
     }
 
     private static IEnumerable<string> Lines(string output, string scenario) =>
@@ -55,6 +59,9 @@ public sealed partial class QuickBenchTests : IAsyncLifetime
 
     [GeneratedRegex($"^bench: scenario=steady rate=\\d+ seconds=\\d+ p50_ms={Number} p95_ms={Number} p99_ms={Number} max_ms={Number} lost=0$")]
     private static partial Regex SteadyLine();
+
+    [GeneratedRegex($"^bench: scenario=failover silos=3 kill=1 resume_s={Number} duplicates=\\d+ lost=0 out_of_order=0$")]
+    private static partial Regex FailoverLine();
 
     [GeneratedRegex($"^bench: scenario=baseline messages=[1-9]\\d* msgs_per_s={Number} speedup=\\d+$")]
     private static partial Regex BaselineLine();
