@@ -22,6 +22,8 @@ internal static class BenchCommand
         var rate = Positive("--rate", "Steady scenario: business transactions per second", defaults.Rate);
         var steadySeconds = Positive("--steady-seconds", "Steady scenario: seconds of writing", defaults.SteadySeconds);
         var baselineSeconds = Positive("--baseline-seconds", "Baseline scenario: seconds the naive relay runs", defaults.BaselineSeconds);
+        var failoverEvents = Positive("--failover-events", "Failover scenario: events committed while one of three silos is killed", defaults.FailoverEvents);
+        var failoverRate = Positive("--failover-rate", "Failover scenario: business transactions per second", defaults.FailoverRate);
         var writers = Positive("--writers", "Steady scenario: concurrent writer connections", defaults.Writers);
         var keys = Positive("--keys", "Distinct ordering keys", defaults.Keys);
         var payload = Positive("--payload-bytes", "Size of each JSON payload", defaults.PayloadBytes);
@@ -35,9 +37,9 @@ internal static class BenchCommand
             DefaultValueFactory = _ => [],
         };
         var verbose = new Option<bool>("--verbose") { Description = "Show the silo's logs" };
-        var command = new Command("bench", "Benchmark the relay on local PostgreSQL and an embedded Kafka: backlog throughput and memory, steady latency, naive baseline")
+        var command = new Command("bench", "Benchmark the relay on local PostgreSQL and an embedded Kafka: backlog throughput and memory, steady latency, naive baseline, failover")
         {
-            db, quick, scenarios, messages, rate, steadySeconds, baselineSeconds, writers, keys, payload, partitions, batch, pool, database, silo, verbose,
+            db, quick, scenarios, messages, rate, steadySeconds, baselineSeconds, failoverEvents, failoverRate, writers, keys, payload, partitions, batch, pool, database, silo, verbose,
         };
         command.Validators.Add(r =>
         {
@@ -57,6 +59,8 @@ internal static class BenchCommand
                 Rate = parse.GetValue(rate),
                 SteadySeconds = parse.GetValue(steadySeconds),
                 BaselineSeconds = parse.GetValue(baselineSeconds),
+                FailoverEvents = parse.GetValue(failoverEvents),
+                FailoverRate = parse.GetValue(failoverRate),
                 Writers = parse.GetValue(writers),
                 Keys = parse.GetValue(keys),
                 PayloadBytes = parse.GetValue(payload),
