@@ -29,6 +29,9 @@ public static partial class RelayProducerFactory
             // every acknowledged message cost a good share of the silo's CPU (measured with `bench`).
             DeliveryReportFields = "status",
             SocketKeepaliveEnable = true,
+            // A topic error (e.g. authorization) is cached until the next metadata refresh: refresh every 30 s
+            // rather than librdkafka's 5 min, so an operator's retry after fixing access succeeds soon.
+            TopicMetadataRefreshIntervalMs = 30_000,
             // Small produce requests go out at once instead of waiting for the previous one's TCP ack (Nagle).
             SocketNagleDisable = true,
         };

@@ -84,7 +84,16 @@ public sealed class PoisonMessageTests(ITestOutputHelper output) : IAsyncLifetim
         _kafka.Cluster.SetTopicError(forbidden, 0);
         Assert.Equal(1, await admin.RetryParkedAsync(new ParkedSelection(parked.Partition, Id: parked.Id)));
         using var granted = new DeliveryVerifier(_kafka.BootstrapServers, forbidden);
-        Assert.Equal(0, await granted.WaitForAsync([refused.EventId], TimeSpan.FromSeconds(30)));
+        // librdkafka keeps a topic's error until its next metadata refresh (30 s in the relay's producer), so the
+        // first retry may park the message again: the operator retries until it goes, as docs/operations.md says.
+        await Eventually.TrueAsync(async () =>
+        {
+            if (granted.HasSeen(refused.EventId)) return true;
+            if ((await admin.ListParkedAsync(parked.Partition, "tenant-1", 10)).Count > 0)
+                await admin.RetryParkedAsync(new ParkedSelection(parked.Partition, Id: parked.Id));
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            return granted.HasSeen(refused.EventId);
+        }, TimeSpan.FromSeconds(60), "the retried message is published once access is granted");
     }
 
     [Fact]
