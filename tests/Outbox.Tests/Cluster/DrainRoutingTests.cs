@@ -6,41 +6,26 @@ using Xunit.Abstractions;
 
 namespace Outbox.Tests.Cluster;
 
-/// <summary>A drain request reaches the partition's owner whichever silo it was sent to.</summary>
+/// <summary>
+/// A drain request reaches the partition's owner whichever silo it was sent to. The sweep is set to 30 minutes:
+/// within the test only a trigger can make a relay drain.
+/// </summary>
 [Collection(ClusterTests.Name)]
-public sealed class DrainRoutingTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class DrainRoutingTests(ITestOutputHelper output) : ClusterTestBase(output, new Dictionary<string, string> { ["Relay:SweepInterval"] = "00:30:00" })
 {
-    private readonly TestDatabase _db = new();
-    private readonly TestKafka _kafka = new();
-    private SiloCluster _cluster = null!;
-
-    public async Task InitializeAsync()
-    {
-        await _db.InitializeAsync();
-        // No sweep within the test's time: only a trigger can make a relay drain.
-        _cluster = new SiloCluster(_db, _kafka, output, new Dictionary<string, string> { ["Relay:SweepInterval"] = "00:30:00" });
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _cluster.DisposeAsync();
-        await _db.DisposeAsync();
-        _kafka.Dispose();
-    }
-
     [Fact]
     public async Task ADrainRequestSentToASiloThatDoesNotOwnThePartitionGetsItDrained()
     {
-        var topic = _kafka.CreateTopic();
-        var silos = await _cluster.StartAsync("silo-1", "silo-2", "silo-3");
-        await _cluster.WaitForExclusiveOwnershipAsync(silos, TimeSpan.FromSeconds(60));
-        using var verifier = new DeliveryVerifier(_kafka.BootstrapServers, topic);
+        var topic = Kafka.CreateTopic();
+        var silos = await Silos.StartAsync("silo-1", "silo-2", "silo-3");
+        await Silos.WaitForExclusiveOwnershipAsync(silos, TimeSpan.FromSeconds(60));
+        using var verifier = new DeliveryVerifier(Kafka.BootstrapServers, topic);
 
         // Rows written behind the relay's back: a plain insert, no NOTIFY, so nothing wakes the owner.
         const int partition = 5;
         var key = Enumerable.Range(0, 10_000).Select(i => $"key-{i}").First(k => OutboxPartitioner.PartitionOf(k, TestDatabase.Partitions) == partition);
         var eventIds = Enumerable.Range(1, 20).Select(_ => Guid.NewGuid()).ToArray();
-        await using (var batch = _db.DataSource.CreateBatch())
+        await using (var batch = Db.DataSource.CreateBatch())
         {
             for (var i = 0; i < eventIds.Length; i++)
             {
@@ -53,7 +38,7 @@ public sealed class DrainRoutingTests(ITestOutputHelper output) : IAsyncLifetime
         }
         Assert.Equal(eventIds.Length, await verifier.WaitForAsync(eventIds, TimeSpan.FromSeconds(3)));
 
-        var owner = (await _cluster.OwnersAsync())[partition];
+        var owner = (await Silos.OwnersAsync())[partition];
         var other = silos.First(s => s.Name != owner);
         Assert.DoesNotContain(partition, await SiloCluster.ActiveAsync(other) ?? []);
         using var http = new HttpClient { BaseAddress = other.BaseAddress };
@@ -63,6 +48,6 @@ public sealed class DrainRoutingTests(ITestOutputHelper output) : IAsyncLifetime
 
         Assert.Equal(0, await verifier.WaitForAsync(eventIds, TimeSpan.FromSeconds(20)));
         Assert.Equal(0, verifier.OutOfOrder);
-        _cluster.Write($"drain sent to {other.Name}, partition {partition} owned by {owner}: {eventIds.Length} rows published");
+        Silos.Write($"drain sent to {other.Name}, partition {partition} owned by {owner}: {eventIds.Length} rows published");
     }
 }

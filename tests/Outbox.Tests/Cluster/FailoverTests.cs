@@ -6,58 +6,41 @@ namespace Outbox.Tests.Cluster;
 
 /// <summary>Silos die under steady load; their partitions resume elsewhere, nothing is lost and every key keeps its order.</summary>
 [Collection(ClusterTests.Name)]
-public sealed class FailoverTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class FailoverTests(ITestOutputHelper output) : ClusterTestBase(output)
 {
-    private readonly TestDatabase _db = new();
-    private readonly TestKafka _kafka = new();
-    private SiloCluster _cluster = null!;
-
-    public async Task InitializeAsync()
-    {
-        await _db.InitializeAsync();
-        _cluster = new SiloCluster(_db, _kafka, output);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _cluster.DisposeAsync();
-        await _db.DisposeAsync();
-        _kafka.Dispose();
-    }
-
     [Fact]
     public async Task AKilledSilosPartitionsResumeElsewhereWithinTheSessionTimeoutAndNothingIsLostOrReordered()
     {
-        var topic = _kafka.CreateTopic();
-        var silos = await _cluster.StartAsync("silo-1", "silo-2", "silo-3");
-        await _cluster.WaitForExclusiveOwnershipAsync(silos, TimeSpan.FromSeconds(60));
-        using var verifier = new DeliveryVerifier(_kafka.BootstrapServers, topic);
-        var workload = new OrderWorkload(_db.DataSource, topic, keys: 100, rollbackRatio: 0.1);
+        var topic = Kafka.CreateTopic();
+        var silos = await Silos.StartAsync("silo-1", "silo-2", "silo-3");
+        await Silos.WaitForExclusiveOwnershipAsync(silos, TimeSpan.FromSeconds(60));
+        using var verifier = new DeliveryVerifier(Kafka.BootstrapServers, topic);
+        var workload = new OrderWorkload(Db.DataSource, topic, keys: 100, rollbackRatio: 0.1);
         await workload.CreateTablesAsync(CancellationToken.None);
 
         var load = workload.RunAsync(events: 3000, ratePerSecond: 250, writers: 4, CancellationToken.None);
         await Task.Delay(TimeSpan.FromSeconds(3));
-        _cluster["silo-1"].Process.Kill();
-        var failover = await _cluster.WaitUntilOwnsNothingAsync("silo-1", TimeSpan.FromSeconds(60));
-        _cluster.Write($"failover after SIGKILL: {failover.TotalSeconds:0.0}s (session timeout {SiloCluster.SessionTimeoutMs} ms)");
+        Silos["silo-1"].Process.Kill();
+        var failover = await Silos.WaitUntilOwnsNothingAsync("silo-1", TimeSpan.FromSeconds(60));
+        Silos.Write($"failover after SIGKILL: {failover.TotalSeconds:0.0}s (session timeout {SiloCluster.SessionTimeoutMs} ms)");
         await load;
 
         // Session timeout plus the rebalance: about 10 s on a quiet machine (the mock coordinator waits up to
         // session timeout - 1 s for members to rejoin). The bound allows a starved silo to miss one such round.
         Assert.True(failover < TimeSpan.FromMilliseconds(SiloCluster.SessionTimeoutMs) + TimeSpan.FromSeconds(25),
             $"failover took {failover.TotalSeconds:0.0}s");
-        await Delivery.AssertCompleteAndOrderedAsync(workload, verifier, _cluster, "kill");
-        await _cluster.WaitForExclusiveOwnershipAsync([_cluster["silo-2"], _cluster["silo-3"]], TimeSpan.FromSeconds(30));
+        await Delivery.AssertCompleteAndOrderedAsync(workload, verifier, Silos, "kill");
+        await Silos.WaitForExclusiveOwnershipAsync([Silos["silo-2"], Silos["silo-3"]], TimeSpan.FromSeconds(30));
     }
 
     [Fact]
     public async Task RepeatedKillsAndRestartsLoseNothingAndKeepEveryKeysOrder()
     {
-        var topic = _kafka.CreateTopic();
+        var topic = Kafka.CreateTopic();
         string[] names = ["silo-1", "silo-2", "silo-3"];
-        await _cluster.StartAsync(names);
-        using var verifier = new DeliveryVerifier(_kafka.BootstrapServers, topic);
-        var workload = new OrderWorkload(_db.DataSource, topic, keys: 100, rollbackRatio: 0.1);
+        await Silos.StartAsync(names);
+        using var verifier = new DeliveryVerifier(Kafka.BootstrapServers, topic);
+        var workload = new OrderWorkload(Db.DataSource, topic, keys: 100, rollbackRatio: 0.1);
         await workload.CreateTablesAsync(CancellationToken.None);
 
         // 30 s of chaos: every few seconds a silo is SIGKILLed and restarted a moment later, without waiting for the
@@ -70,16 +53,16 @@ public sealed class FailoverTests(ITestOutputHelper output) : IAsyncLifetime
         {
             await Task.Delay(TimeSpan.FromMilliseconds(random.Next(3000, 6000)));
             var victim = names[random.Next(names.Length)];
-            _cluster[victim].Process.Kill();
+            Silos[victim].Process.Kill();
             kills++;
-            _cluster.Write($"chaos: killed {victim}");
+            Silos.Write($"chaos: killed {victim}");
             await Task.Delay(TimeSpan.FromMilliseconds(random.Next(500, 2500)));
-            await _cluster.LaunchAsync(victim);
+            await Silos.LaunchAsync(victim);
         }
         await load;
 
-        _cluster.Write($"chaos: {kills} kills in 30s");
-        await Delivery.AssertCompleteAndOrderedAsync(workload, verifier, _cluster, "chaos");
-        await _cluster.WaitForExclusiveOwnershipAsync(names.Select(n => _cluster[n]).ToArray(), TimeSpan.FromSeconds(60));
+        Silos.Write($"chaos: {kills} kills in 30s");
+        await Delivery.AssertCompleteAndOrderedAsync(workload, verifier, Silos, "chaos");
+        await Silos.WaitForExclusiveOwnershipAsync(names.Select(n => Silos[n]).ToArray(), TimeSpan.FromSeconds(60));
     }
 }

@@ -7,74 +7,57 @@ namespace Outbox.Tests.Cluster;
 
 /// <summary>A silo frozen past its session timeout comes back as a zombie: it must notice and its late writes must be refused.</summary>
 [Collection(ClusterTests.Name)]
-public sealed class ZombieFencingTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class ZombieFencingTests(ITestOutputHelper output) : ClusterTestBase(output)
 {
-    private readonly TestDatabase _db = new();
-    private readonly TestKafka _kafka = new();
-    private SiloCluster _cluster = null!;
-
-    public async Task InitializeAsync()
-    {
-        await _db.InitializeAsync();
-        _cluster = new SiloCluster(_db, _kafka, output);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _cluster.DisposeAsync();
-        await _db.DisposeAsync();
-        _kafka.Dispose();
-    }
-
     [Fact]
     public async Task AFrozenSiloStopsPublishingItsOldPartitionsAndItsLateWritesAreFenced()
     {
-        var topic = _kafka.CreateTopic();
-        var silos = await _cluster.StartAsync("silo-1", "silo-2", "silo-3");
-        await _cluster.WaitForExclusiveOwnershipAsync(silos, TimeSpan.FromSeconds(60));
-        using var verifier = new DeliveryVerifier(_kafka.BootstrapServers, topic);
-        var workload = new OrderWorkload(_db.DataSource, topic, keys: 100, rollbackRatio: 0.1);
+        var topic = Kafka.CreateTopic();
+        var silos = await Silos.StartAsync("silo-1", "silo-2", "silo-3");
+        await Silos.WaitForExclusiveOwnershipAsync(silos, TimeSpan.FromSeconds(60));
+        using var verifier = new DeliveryVerifier(Kafka.BootstrapServers, topic);
+        var workload = new OrderWorkload(Db.DataSource, topic, keys: 100, rollbackRatio: 0.1);
         await workload.CreateTablesAsync(CancellationToken.None);
         var load = workload.RunAsync(events: 4000, ratePerSecond: 250, writers: 4, CancellationToken.None);
         await Task.Delay(TimeSpan.FromSeconds(3));
 
         // The zombie's holdings: each partition with the epoch it runs it under.
-        var zombie = _cluster["silo-1"];
+        var zombie = Silos["silo-1"];
         var held = new Dictionary<int, long>();
-        foreach (var (partition, owner) in await _cluster.OwnersAsync())
+        foreach (var (partition, owner) in await Silos.OwnersAsync())
         {
-            if (owner == zombie.Name) held[partition] = await _cluster.EpochAsync(partition);
+            if (owner == zombie.Name) held[partition] = await Silos.EpochAsync(partition);
         }
         Assert.NotEmpty(held);
 
         zombie.Process.Freeze();
-        var takeover = await _cluster.WaitUntilOwnsNothingAsync(zombie.Name, TimeSpan.FromSeconds(60));
-        _cluster.Write($"frozen silo's partitions taken over after {takeover.TotalSeconds:0.0}s");
+        var takeover = await Silos.WaitUntilOwnsNothingAsync(zombie.Name, TimeSpan.FromSeconds(60));
+        Silos.Write($"frozen silo's partitions taken over after {takeover.TotalSeconds:0.0}s");
         zombie.Process.Resume();
 
         // It notices at once that it stood still, and drops everything it held.
         await Eventually.TrueAsync(() => Task.FromResult(zombie.Logged("stood still")), TimeSpan.FromSeconds(15),
             "the resumed silo reports that it stood still and drops its partitions");
         foreach (var (partition, epoch) in held)
-            Assert.True(await _cluster.EpochAsync(partition) > epoch, $"partition {partition} has a newer epoch than the zombie's {epoch}");
+            Assert.True(await Silos.EpochAsync(partition) > epoch, $"partition {partition} has a newer epoch than the zombie's {epoch}");
 
         // Its writes under the old epochs are refused: a batch it published before freezing cannot be completed,
         // and the row stays for the rightful owner. (The probe row is scheduled far ahead so that owner leaves it be.)
         var (fencedPartition, staleEpoch) = held.First();
-        var rowId = await _db.ScalarAsync($"""
+        var rowId = await Db.ScalarAsync($"""
             insert into outbox.messages (partition, event_id, topic, key, payload, deliver_at)
             values ({fencedPartition}, gen_random_uuid(), 'fence-probe', 'fence-probe', '\x00', now() + interval '1 hour') returning id
             """);
-        var store = new OutboxStore(_db.DataSource, auditPublished: false);
+        var store = new OutboxStore(Db.DataSource, auditPublished: false);
         await Assert.ThrowsAsync<PartitionFencedException>(() =>
             store.CompleteAsync(fencedPartition, staleEpoch, new BatchCompletion([rowId], []), CancellationToken.None));
-        Assert.Equal(1, await _db.ScalarAsync($"select count(*) from outbox.messages where id = {rowId}"));
-        await _db.ScalarAsync($"delete from outbox.messages where id = {rowId} returning 0");
+        Assert.Equal(1, await Db.ScalarAsync($"select count(*) from outbox.messages where id = {rowId}"));
+        await Db.ScalarAsync($"delete from outbox.messages where id = {rowId} returning 0");
 
         await load;
-        await Delivery.AssertCompleteAndOrderedAsync(workload, verifier, _cluster, "freeze");
+        await Delivery.AssertCompleteAndOrderedAsync(workload, verifier, Silos, "freeze");
         // After its quarantine the zombie rejoins as a healthy member: ownership is exclusive again.
-        await _cluster.WaitForExclusiveOwnershipAsync(silos, TimeSpan.FromSeconds(60));
-        _cluster.Write($"zombie logged a fenced relay: {zombie.Logged("fenced off")}");
+        await Silos.WaitForExclusiveOwnershipAsync(silos, TimeSpan.FromSeconds(60));
+        Silos.Write($"zombie logged a fenced relay: {zombie.Logged("fenced off")}");
     }
 }
