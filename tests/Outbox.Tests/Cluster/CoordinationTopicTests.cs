@@ -3,25 +3,14 @@ using Outbox.Tests.Infrastructure;
 namespace Outbox.Tests.Cluster;
 
 /// <summary>The coordination topic must have one Kafka partition per outbox partition, or ownership would not cover the outbox.</summary>
-public sealed class CoordinationTopicTests : IAsyncLifetime
+public sealed class CoordinationTopicTests : RelayTestBase
 {
-    private readonly TestDatabase _db = new();
-    private readonly TestKafka _kafka = new();
-
-    public Task InitializeAsync() => _db.InitializeAsync();
-
-    public async Task DisposeAsync()
-    {
-        await _db.DisposeAsync();
-        _kafka.Dispose();
-    }
-
     [Fact]
     public async Task ASiloRefusesToStartWhenTheCoordinationTopicHasAnotherPartitionCount()
     {
-        var topic = _kafka.CreateTopic("coordination", partitions: TestDatabase.Partitions - 1);
+        var topic = Kafka.CreateTopic("coordination", partitions: TestDatabase.Partitions - 1);
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => TestSilo.StartAsync(_db, _kafka, overrides: Group(topic)));
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => TestSilo.StartAsync(Db, Kafka, overrides: Group(topic)));
 
         Assert.Contains($"has {TestDatabase.Partitions - 1} partitions but Outbox:PartitionCount is {TestDatabase.Partitions}", error.Message);
     }
@@ -29,11 +18,11 @@ public sealed class CoordinationTopicTests : IAsyncLifetime
     [Fact]
     public async Task ASiloInGroupModeOwnsEveryPartitionWhenAlone()
     {
-        var topic = _kafka.CreateTopic("coordination", partitions: TestDatabase.Partitions);
+        var topic = Kafka.CreateTopic("coordination", partitions: TestDatabase.Partitions);
 
-        await using var silo = await TestSilo.StartAsync(_db, _kafka, overrides: Group(topic));
+        await using var silo = await TestSilo.StartAsync(Db, Kafka, overrides: Group(topic));
 
-        await Eventually.TrueAsync(async () => await _db.ScalarAsync("select count(*) from outbox.partitions where owner = 'test-silo'") == TestDatabase.Partitions,
+        await Eventually.TrueAsync(async () => await Db.ScalarAsync("select count(*) from outbox.partitions where owner = 'test-silo'") == TestDatabase.Partitions,
             TimeSpan.FromSeconds(30), "the only member of the group is assigned every partition");
     }
 

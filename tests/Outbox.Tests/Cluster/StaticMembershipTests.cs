@@ -3,23 +3,12 @@ using Outbox.Tests.Infrastructure;
 namespace Outbox.Tests.Cluster;
 
 /// <summary>Static membership (Cluster:InstanceId): a silo that restarts within the session timeout gets its own partitions back.</summary>
-public sealed class StaticMembershipTests : IAsyncLifetime
+public sealed class StaticMembershipTests : RelayTestBase
 {
-    private readonly TestDatabase _db = new();
-    private readonly TestKafka _kafka = new();
-
-    public Task InitializeAsync() => _db.InitializeAsync();
-
-    public async Task DisposeAsync()
-    {
-        await _db.DisposeAsync();
-        _kafka.Dispose();
-    }
-
     [Fact]
     public async Task ARestartedStaticMemberGetsItsPartitionsBackWithoutMovingAnyoneElses()
     {
-        var topic = _kafka.CreateTopic("coordination", partitions: TestDatabase.Partitions);
+        var topic = Kafka.CreateTopic("coordination", partitions: TestDatabase.Partitions);
         var group = "outbox-test-" + Guid.NewGuid().ToString("N")[..8];
         Dictionary<string, string> Member(string id) => new()
         {
@@ -29,15 +18,15 @@ public sealed class StaticMembershipTests : IAsyncLifetime
             ["Cluster:InstanceId"] = id,
             ["Cluster:SessionTimeoutMs"] = "10000",
         };
-        await using var b = await TestSilo.StartAsync(_db, _kafka, "silo-b", Member("b"));
-        var a = await TestSilo.StartAsync(_db, _kafka, "silo-a", Member("a"));
+        await using var b = await TestSilo.StartAsync(Db, Kafka, "silo-b", Member("b"));
+        var a = await TestSilo.StartAsync(Db, Kafka, "silo-a", Member("a"));
         await Eventually.TrueAsync(async () => await Owned("silo-a") is { Count: > 0 } owned && owned.Count + (await Owned("silo-b")).Count == TestDatabase.Partitions,
             TimeSpan.FromSeconds(60), "both static members share the partitions");
         var ownedByA = await Owned("silo-a");
         var ownedByB = await Owned("silo-b");
 
         await a.DisposeAsync();
-        a = await TestSilo.StartAsync(_db, _kafka, "silo-a", Member("a"));
+        a = await TestSilo.StartAsync(Db, Kafka, "silo-a", Member("a"));
         await using (a)
         {
             await Eventually.TrueAsync(async () => (await Owned("silo-a")).Count == ownedByA.Count && await EpochsAbove(ownedByA, 1),
@@ -49,7 +38,7 @@ public sealed class StaticMembershipTests : IAsyncLifetime
 
     private async Task<Dictionary<int, long>> Owned(string silo)
     {
-        await using var command = _db.DataSource.CreateCommand("select partition, epoch from outbox.partitions where owner = @owner");
+        await using var command = Db.DataSource.CreateCommand("select partition, epoch from outbox.partitions where owner = @owner");
         command.Parameters.AddWithValue("owner", silo);
         await using var reader = await command.ExecuteReaderAsync();
         var owned = new Dictionary<int, long>();

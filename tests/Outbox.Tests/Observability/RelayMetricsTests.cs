@@ -5,32 +5,21 @@ using Outbox.Tests.Infrastructure;
 namespace Outbox.Tests.Observability;
 
 /// <summary>The relay's metrics tell the truth: counts match what Kafka received, gauges match the outbox table.</summary>
-public sealed class RelayMetricsTests : IAsyncLifetime
+public sealed class RelayMetricsTests : RelayTestBase
 {
-    private readonly TestDatabase _db = new();
-    private readonly TestKafka _kafka = new();
-
-    public Task InitializeAsync() => _db.InitializeAsync();
-
-    public async Task DisposeAsync()
-    {
-        await _db.DisposeAsync();
-        _kafka.Dispose();
-    }
-
     [Fact]
     public async Task PublishedCounterBytesAndLatencyHistogramCountEveryAcknowledgedMessage()
     {
         const int messages = 240;
         const int payloadBytes = 100;
-        var topic = _kafka.CreateTopic();
-        await using var silo = await TestSilo.StartAsync(_db, _kafka);
+        var topic = Kafka.CreateTopic();
+        await using var silo = await TestSilo.StartAsync(Db, Kafka);
         using var recorder = new MeterRecorder(silo.Get<IMeterFactory>());
-        using var verifier = new DeliveryVerifier(_kafka.BootstrapServers, topic);
+        using var verifier = new DeliveryVerifier(Kafka.BootstrapServers, topic);
 
         var ids = new List<Guid>();
         for (var wave = 0; wave < 4; wave++)
-            ids.AddRange(await Enqueue.CommitAsync(_db, Enumerable.Range(0, messages / 4)
+            ids.AddRange(await Enqueue.CommitAsync(Db, Enumerable.Range(0, messages / 4)
                 .Select(i => Enqueue.Event(topic, $"key-{i % 37}", wave * 100 + i, payloadBytes)).ToArray()));
 
         Assert.Equal(0, await verifier.WaitForAsync(ids.ToArray(), TimeSpan.FromSeconds(30)));
@@ -51,17 +40,17 @@ public sealed class RelayMetricsTests : IAsyncLifetime
     [Fact]
     public async Task BacklogGaugesEqualTheRowsInTheDatabase()
     {
-        var topic = _kafka.CreateTopic();
+        var topic = Kafka.CreateTopic();
         // Paused partitions keep their rows: a backlog that stays put while the silo runs.
-        await _db.ScalarAsync("with p as (update outbox.partitions set paused = true where partition % 3 = 0 returning 1) select count(*) from p");
-        await using var silo = await TestSilo.StartAsync(_db, _kafka,
+        await Db.ScalarAsync("with p as (update outbox.partitions set paused = true where partition % 3 = 0 returning 1) select count(*) from p");
+        await using var silo = await TestSilo.StartAsync(Db, Kafka,
             overrides: new Dictionary<string, string> { ["Telemetry:StatusPollInterval"] = "00:00:00.200" });
         using var recorder = new MeterRecorder(silo.Get<IMeterFactory>());
 
-        await Enqueue.CommitAsync(_db, Enumerable.Range(0, 300).Select(i => Enqueue.Event(topic, $"key-{i}", 1)).ToArray());
-        await Enqueue.CommitAsync(_db, Enumerable.Range(0, 20)
+        await Enqueue.CommitAsync(Db, Enumerable.Range(0, 300).Select(i => Enqueue.Event(topic, $"key-{i}", 1)).ToArray());
+        await Enqueue.CommitAsync(Db, Enumerable.Range(0, 20)
             .Select(i => Enqueue.Event(topic, $"later-{i}", 1) with { DeliverAt = DateTimeOffset.UtcNow.AddHours(1) }).ToArray());
-        await Eventually.TrueAsync(async () => await _db.ScalarAsync(
+        await Eventually.TrueAsync(async () => await Db.ScalarAsync(
                 "select count(*) from outbox.messages where partition % 3 <> 0 and deliver_at is null") == 0,
             TimeSpan.FromSeconds(30), "unpaused partitions drain");
 
@@ -80,7 +69,7 @@ public sealed class RelayMetricsTests : IAsyncLifetime
         var age = recorder.ObservePerPartition("outbox.backlog.oldest_age");
         foreach (var partition in Enumerable.Range(0, TestDatabase.Partitions))
         {
-            var due = await _db.ScalarAsync($"select count(*) from outbox.messages where partition = {partition} and deliver_at is null");
+            var due = await Db.ScalarAsync($"select count(*) from outbox.messages where partition = {partition} and deliver_at is null");
             if (due > 0) Assert.True(age[partition] > 0, $"partition {partition} has due rows, so an oldest age");
             else Assert.Equal(0, age[partition]);
         }
@@ -89,7 +78,7 @@ public sealed class RelayMetricsTests : IAsyncLifetime
 
     private async Task<Dictionary<int, long>> RowsPerPartitionAsync()
     {
-        await using var command = _db.DataSource.CreateCommand("select partition, count(*) from outbox.messages group by partition");
+        await using var command = Db.DataSource.CreateCommand("select partition, count(*) from outbox.messages group by partition");
         await using var reader = await command.ExecuteReaderAsync();
         var rows = new Dictionary<int, long>();
         while (await reader.ReadAsync()) rows[reader.GetInt32(0)] = reader.GetInt64(1);

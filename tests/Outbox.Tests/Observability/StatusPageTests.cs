@@ -9,28 +9,17 @@ namespace Outbox.Tests.Observability;
 /// The status page in a real browser (headless Chromium): it loads without script or console errors, shows
 /// every partition with its owner, and follows the relay live as messages are published, held back or parked.
 /// </summary>
-public sealed class StatusPageTests : IAsyncLifetime
+public sealed class StatusPageTests : RelayTestBase
 {
-    private readonly TestDatabase _db = new();
-    private readonly TestKafka _kafka = new();
-
-    public Task InitializeAsync() => _db.InitializeAsync();
-
-    public async Task DisposeAsync()
-    {
-        await _db.DisposeAsync();
-        _kafka.Dispose();
-    }
-
     [Fact]
     public async Task ThePageShowsEveryPartitionAndItsOwnerAndUpdatesAsMessagesArePublished()
     {
         Assert.True(File.Exists(HeadlessChromium.Executable), "scripts/setup.sh installs Debian's chromium");
-        var topic = _kafka.CreateTopic();
+        var topic = Kafka.CreateTopic();
         // One paused partition keeps a visible backlog, as an operator would see a stuck partition.
         const int stuck = 5;
-        await _db.ScalarAsync($"with p as (update outbox.partitions set paused = true where partition = {stuck} returning 1) select count(*) from p");
-        await using var silo = await TestSilo.StartAsync(_db, _kafka, name: "silo-status-page");
+        await Db.ScalarAsync($"with p as (update outbox.partitions set paused = true where partition = {stuck} returning 1) select count(*) from p");
+        await using var silo = await TestSilo.StartAsync(Db, Kafka, name: "silo-status-page");
         await using var browser = await HeadlessChromium.StartAsync();
 
         await browser.NavigateAsync(silo.BaseAddress);
@@ -47,9 +36,9 @@ public sealed class StatusPageTests : IAsyncLifetime
         var poison = Enqueue.Event(topic, "poison-key", 1);
         var poisoned = OutboxPartitioner.PartitionOf(poison.Key, TestDatabase.Partitions);
         Assert.NotEqual(stuck, poisoned);
-        _kafka.Cluster.PushRequestErrors(MockKafkaCluster.ApiKeys.Produce, MockKafkaCluster.Errors.MessageTooLarge);
-        await Enqueue.CommitAsync(_db, poison);
-        await Eventually.TrueAsync(async () => await _db.ScalarAsync("select count(*) from outbox.messages where parked_at is not null") == 1,
+        Kafka.Cluster.PushRequestErrors(MockKafkaCluster.ApiKeys.Produce, MockKafkaCluster.Errors.MessageTooLarge);
+        await Enqueue.CommitAsync(Db, poison);
+        await Eventually.TrueAsync(async () => await Db.ScalarAsync("select count(*) from outbox.messages where parked_at is not null") == 1,
             TimeSpan.FromSeconds(20), "the poison message is parked");
 
         // Publish in waves so the rate plot has a shape; some keys land in the paused partition and stay there.
@@ -58,10 +47,10 @@ public sealed class StatusPageTests : IAsyncLifetime
         {
             var messages = Enumerable.Range(0, 100).Select(i => Enqueue.Event(topic, $"w{wave}-k{i}", 1)).ToArray();
             published += messages.Count(m => OutboxPartitioner.PartitionOf(m.Key, TestDatabase.Partitions) != stuck);
-            await Enqueue.CommitAsync(_db, messages);
+            await Enqueue.CommitAsync(Db, messages);
             await Task.Delay(700);
         }
-        var stuckRows = await _db.ScalarAsync($"select count(*) from outbox.messages where partition = {stuck}");
+        var stuckRows = await Db.ScalarAsync($"select count(*) from outbox.messages where partition = {stuck}");
         Assert.True(stuckRows > 0);
 
         await WaitForPageAsync(browser, $"document.body.dataset.published === '{published}'", "the page counts what this silo published");

@@ -13,26 +13,15 @@ public sealed class NoActivityListeners;
 /// enqueuing code's trace context, byte for byte.
 /// </summary>
 [Collection(nameof(NoActivityListeners))]
-public sealed class UntracedRelayTests : IAsyncLifetime
+public sealed class UntracedRelayTests : RelayTestBase
 {
-    private readonly TestDatabase _db = new();
-    private readonly TestKafka _kafka = new();
-
-    public Task InitializeAsync() => _db.InitializeAsync();
-
-    public async Task DisposeAsync()
-    {
-        await _db.DisposeAsync();
-        _kafka.Dispose();
-    }
-
     [Fact]
     public async Task WithoutListenersTheStoredTraceContextPassesThroughUnchanged()
     {
         using (var probe = new ActivitySource(RelayTracing.SourceName))
             Assert.False(probe.HasListeners(), "another test left an ActivityListener registered for the relay's source");
-        var topic = _kafka.CreateTopic(partitions: 1);
-        await using var silo = await TestSilo.StartAsync(_db, _kafka);
+        var topic = Kafka.CreateTopic(partitions: 1);
+        await using var silo = await TestSilo.StartAsync(Db, Kafka);
 
         // An Activity started directly (no ActivitySource) needs no listener: the application's own trace.
         var enqueuing = new Activity("place order").SetIdFormat(ActivityIdFormat.W3C);
@@ -40,14 +29,14 @@ public sealed class UntracedRelayTests : IAsyncLifetime
         enqueuing.Start();
         try
         {
-            await Enqueue.CommitAsync(_db, Enqueue.Event(topic, "order-1", 1));
+            await Enqueue.CommitAsync(Db, Enqueue.Event(topic, "order-1", 1));
         }
         finally
         {
             enqueuing.Stop();
         }
 
-        var received = await KafkaReader.ReadOneAsync(_kafka.BootstrapServers, topic, TimeSpan.FromSeconds(20));
+        var received = await KafkaReader.ReadOneAsync(Kafka.BootstrapServers, topic, TimeSpan.FromSeconds(20));
         var headers = KafkaReader.Headers(received.Message);
         Assert.Equal(enqueuing.Id, headers["traceparent"]);
         Assert.Equal("shop=checkout", headers["tracestate"]);

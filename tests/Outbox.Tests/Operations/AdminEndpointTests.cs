@@ -8,19 +8,8 @@ using Outbox.Tests.Infrastructure;
 namespace Outbox.Tests.Operations;
 
 /// <summary>The silo's admin endpoints: they work with the token, refuse without it, and refuse hostile input.</summary>
-public sealed class AdminEndpointTests : IAsyncLifetime
+public sealed class AdminEndpointTests : RelayTestBase
 {
-    private readonly TestDatabase _db = new();
-    private readonly TestKafka _kafka = new();
-
-    public Task InitializeAsync() => _db.InitializeAsync();
-
-    public async Task DisposeAsync()
-    {
-        await _db.DisposeAsync();
-        _kafka.Dispose();
-    }
-
     private static readonly (HttpMethod Method, string Path, string? Body)[] Endpoints =
     [
         (HttpMethod.Post, "/admin/partitions/1/pause", null),
@@ -35,7 +24,7 @@ public sealed class AdminEndpointTests : IAsyncLifetime
     [Fact]
     public async Task RequestsWithoutTheTokenOrWithAWrongOneAreRefused()
     {
-        await using var silo = await TestSilo.StartAsync(_db, _kafka);
+        await using var silo = await TestSilo.StartAsync(Db, Kafka);
         using var anonymous = silo.Http(withToken: false);
         using var wrong = silo.Http(withToken: false);
         wrong.DefaultRequestHeaders.Authorization = new("Bearer", TestSilo.AdminToken + "x");
@@ -53,13 +42,13 @@ public sealed class AdminEndpointTests : IAsyncLifetime
             using var hostile = await client.SendAsync(Request(HttpMethod.Post, "/admin/partitions/x';drop table outbox.messages;--/pause", "not json"));
             Assert.Equal(HttpStatusCode.Unauthorized, hostile.StatusCode);
         }
-        Assert.Equal(0, await _db.ScalarAsync("select count(*) from outbox.partitions where paused"));
+        Assert.Equal(0, await Db.ScalarAsync("select count(*) from outbox.partitions where paused"));
     }
 
     [Fact]
     public async Task AdminEndpointsAreDisabledWhenNoTokenIsConfigured()
     {
-        await using var silo = await TestSilo.StartAsync(_db, _kafka, overrides: new Dictionary<string, string> { ["Admin:Token"] = "" });
+        await using var silo = await TestSilo.StartAsync(Db, Kafka, overrides: new Dictionary<string, string> { ["Admin:Token"] = "" });
         using var client = silo.Http();
         foreach (var (method, path, body) in Endpoints)
         {
@@ -73,7 +62,7 @@ public sealed class AdminEndpointTests : IAsyncLifetime
     [Fact]
     public async Task HostileInputIsRefusedAndReachesSqlOnlyAsAParameter()
     {
-        await using var silo = await TestSilo.StartAsync(_db, _kafka);
+        await using var silo = await TestSilo.StartAsync(Db, Kafka);
         using var client = silo.Http();
         const string injection = "x'; drop table outbox.messages; --";
         var encoded = Uri.EscapeDataString(injection);
@@ -112,25 +101,25 @@ public sealed class AdminEndpointTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode); // text/plain, not JSON
         }
 
-        Assert.Equal(0, await _db.ScalarAsync("select count(*) from outbox.messages"));
-        Assert.Equal(0, await _db.ScalarAsync("select count(*) from outbox.partitions where paused"));
-        Assert.Equal(TestDatabase.Partitions, await _db.ScalarAsync("select count(*) from outbox.partitions"));
+        Assert.Equal(0, await Db.ScalarAsync("select count(*) from outbox.messages"));
+        Assert.Equal(0, await Db.ScalarAsync("select count(*) from outbox.partitions where paused"));
+        Assert.Equal(TestDatabase.Partitions, await Db.ScalarAsync("select count(*) from outbox.partitions"));
     }
 
     [Fact]
     public async Task PauseHoldsAPartitionsMessagesAndResumeReleasesThemOverHttp()
     {
-        var topic = _kafka.CreateTopic();
-        using var verifier = new DeliveryVerifier(_kafka.BootstrapServers, topic);
-        await using var silo = await TestSilo.StartAsync(_db, _kafka);
+        var topic = Kafka.CreateTopic();
+        using var verifier = new DeliveryVerifier(Kafka.BootstrapServers, topic);
+        await using var silo = await TestSilo.StartAsync(Db, Kafka);
         using var client = silo.Http();
         var partition = OutboxPartitioner.PartitionOf("held", TestDatabase.Partitions);
         var other = Enumerable.Range(0, 100).Select(i => $"free-{i}").First(k => OutboxPartitioner.PartitionOf(k, TestDatabase.Partitions) != partition);
 
         var paused = await Expect(client, HttpStatusCode.OK, HttpMethod.Post, $"/admin/partitions/{partition}/pause");
         Assert.True(JsonDocument.Parse(paused).RootElement.GetProperty("paused").GetBoolean());
-        var held = await Enqueue.CommitAsync(_db, Enqueue.Event(topic, "held", 1), Enqueue.Event(topic, "held", 2));
-        var free = await Enqueue.CommitAsync(_db, Enqueue.Event(topic, other, 1));
+        var held = await Enqueue.CommitAsync(Db, Enqueue.Event(topic, "held", 1), Enqueue.Event(topic, "held", 2));
+        var free = await Enqueue.CommitAsync(Db, Enqueue.Event(topic, other, 1));
         Assert.Equal(0, await verifier.WaitForAsync(free, TimeSpan.FromSeconds(20)));
         await Task.Delay(1500); // past a sweep: a paused partition publishes nothing
         Assert.DoesNotContain(held, verifier.HasSeen);
@@ -143,10 +132,10 @@ public sealed class AdminEndpointTests : IAsyncLifetime
     [Fact]
     public async Task ParkedMessagesAreListedRetriedAndDiscardedOverHttp()
     {
-        await Enqueue.CommitAsync(_db, Enqueue.Event("orders", "p-1", 1), Enqueue.Event("orders", "p-2", 1));
-        await using (var park = _db.DataSource.CreateCommand("update outbox.messages set parked_at = now(), park_reason = 'InvalidRecord: test', attempts = 2"))
+        await Enqueue.CommitAsync(Db, Enqueue.Event("orders", "p-1", 1), Enqueue.Event("orders", "p-2", 1));
+        await using (var park = Db.DataSource.CreateCommand("update outbox.messages set parked_at = now(), park_reason = 'InvalidRecord: test', attempts = 2"))
             await park.ExecuteNonQueryAsync();
-        await using var silo = await TestSilo.StartAsync(_db, _kafka);
+        await using var silo = await TestSilo.StartAsync(Db, Kafka);
         using var client = silo.Http();
         var p1 = OutboxPartitioner.PartitionOf("p-1", TestDatabase.Partitions);
         var p2 = OutboxPartitioner.PartitionOf("p-2", TestDatabase.Partitions);
@@ -158,11 +147,11 @@ public sealed class AdminEndpointTests : IAsyncLifetime
         var discarded = await Expect(client, HttpStatusCode.OK, HttpMethod.Post, $"/admin/partitions/{p2}/parked/discard",
             JsonSerializer.Serialize(new { key = "p-2", reason = "duplicate of order 7", @operator = "carol" }));
         Assert.Equal(1, JsonDocument.Parse(discarded).RootElement.GetProperty("discarded").GetInt32());
-        Assert.Equal(1, await _db.ScalarAsync("select count(*) from outbox.discarded where discarded_by = 'carol' and attempts = 2"));
+        Assert.Equal(1, await Db.ScalarAsync("select count(*) from outbox.discarded where discarded_by = 'carol' and attempts = 2"));
 
         var retried = await Expect(client, HttpStatusCode.OK, HttpMethod.Post, $"/admin/partitions/{p1}/parked/retry", "{}");
         Assert.Equal(1, JsonDocument.Parse(retried).RootElement.GetProperty("retried").GetInt32());
-        Assert.Equal(0, await _db.ScalarAsync("select count(*) from outbox.messages where parked_at is not null"));
+        Assert.Equal(0, await Db.ScalarAsync("select count(*) from outbox.messages where parked_at is not null"));
     }
 
     [Fact]

@@ -6,41 +6,30 @@ using Xunit.Abstractions;
 namespace Outbox.Tests.Operations;
 
 /// <summary>Schedules live in the database rows, not in a silo's memory: a killed silo's successor fires them on time.</summary>
-public sealed class ScheduleFailoverTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class ScheduleFailoverTests(ITestOutputHelper output) : RelayTestBase
 {
-    private readonly TestDatabase _db = new();
-    private readonly TestKafka _kafka = new();
-
-    public Task InitializeAsync() => _db.InitializeAsync();
-
-    public async Task DisposeAsync()
-    {
-        await _db.DisposeAsync();
-        _kafka.Dispose();
-    }
-
     [Fact]
     public async Task SchedulesSurviveASiloKillAndFireOnTimeFromItsSuccessor()
     {
-        var topic = _kafka.CreateTopic();
+        var topic = Kafka.CreateTopic();
         var port = LocalEnvironment.FreePort();
-        var configuration = TestSilo.Configuration(_db, _kafka, "silo-a");
+        var configuration = TestSilo.Configuration(Db, Kafka, "silo-a");
         configuration["Urls"] = $"http://127.0.0.1:{port}";
-        using var verifier = new DeliveryVerifier(_kafka.BootstrapServers, topic);
+        using var verifier = new DeliveryVerifier(Kafka.BootstrapServers, topic);
         await using var siloA = SiloProcess.Start("silo-a", configuration, output.WriteLine);
         await LocalEnvironment.WaitUntilReadyAsync(new Uri($"http://127.0.0.1:{port}"), TimeSpan.FromSeconds(30), CancellationToken.None);
-        Assert.Equal(TestDatabase.Partitions, await _db.ScalarAsync("select count(*) from outbox.partitions where owner = 'silo-a'"));
+        Assert.Equal(TestDatabase.Partitions, await Db.ScalarAsync("select count(*) from outbox.partitions where owner = 'silo-a'"));
 
         var start = DateTimeOffset.UtcNow.AddSeconds(8); // leaves a loaded machine time to start the successor
         var messages = Enumerable.Range(0, 200)
             .Select(i => Enqueue.Event(topic, $"k-{i}", 1) with { DeliverAt = start.AddMilliseconds(i * 10) })
             .ToArray();
-        await Enqueue.CommitAsync(_db, messages);
+        await Enqueue.CommitAsync(Db, messages);
         await Task.Delay(500); // silo A has armed its reminders
         siloA.Kill();
         await siloA.WaitForExitAsync(CancellationToken.None);
 
-        await using var siloB = await TestSilo.StartAsync(_db, _kafka, "silo-b");
+        await using var siloB = await TestSilo.StartAsync(Db, Kafka, "silo-b");
         Assert.True(DateTimeOffset.UtcNow < start, "the successor started before the schedules fell due");
         var published = await PublishTimes.WaitAsync(verifier, messages.Select(m => m.EventId).ToArray(), TimeSpan.FromSeconds(30));
 
@@ -48,6 +37,6 @@ public sealed class ScheduleFailoverTests(ITestOutputHelper output) : IAsyncLife
         output.WriteLine("lateness after failover: " + PublishTimes.Summarize(lateness));
         Assert.All(lateness, l => Assert.True(l >= 0, string.Create(CultureInfo.InvariantCulture, $"published {-l:0} ms early")));
         Assert.True(lateness.Max() < 5000, $"fired within 5 s of their time (max {lateness.Max():0} ms)");
-        Assert.Equal(TestDatabase.Partitions, await _db.ScalarAsync("select count(*) from outbox.partitions where owner = 'silo-b'"));
+        Assert.Equal(TestDatabase.Partitions, await Db.ScalarAsync("select count(*) from outbox.partitions where owner = 'silo-b'"));
     }
 }

@@ -5,28 +5,17 @@ using Xunit.Abstractions;
 namespace Outbox.Tests.Operations;
 
 /// <summary>Messages with a deliver-at wait in the outbox until their time, fire on time, and keep their key's order.</summary>
-public sealed class ScheduledPublishingTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class ScheduledPublishingTests(ITestOutputHelper output) : RelayTestBase
 {
-    private readonly TestDatabase _db = new();
-    private readonly TestKafka _kafka = new();
-
-    public Task InitializeAsync() => _db.InitializeAsync();
-
-    public async Task DisposeAsync()
-    {
-        await _db.DisposeAsync();
-        _kafka.Dispose();
-    }
-
     [Fact]
     public async Task AMessageScheduledTwoSecondsAheadIsPublishedAfterItsTimeAndNotBefore()
     {
-        var topic = _kafka.CreateTopic();
-        await using var silo = await TestSilo.StartAsync(_db, _kafka);
-        using var verifier = new DeliveryVerifier(_kafka.BootstrapServers, topic);
+        var topic = Kafka.CreateTopic();
+        await using var silo = await TestSilo.StartAsync(Db, Kafka);
+        using var verifier = new DeliveryVerifier(Kafka.BootstrapServers, topic);
         var deliverAt = DateTimeOffset.UtcNow.AddSeconds(2);
         var message = Enqueue.Event(topic, "scheduled-1", 1) with { DeliverAt = deliverAt };
-        await Enqueue.CommitAsync(_db, message);
+        await Enqueue.CommitAsync(Db, message);
 
         var justBefore = deliverAt - DateTimeOffset.UtcNow - TimeSpan.FromMilliseconds(300);
         if (justBefore > TimeSpan.Zero) await Task.Delay(justBefore);
@@ -42,16 +31,16 @@ public sealed class ScheduledPublishingTests(ITestOutputHelper output) : IAsyncL
     public async Task ThousandsOfScheduledMessagesAcrossPartitionsFireWithinASmallTolerance()
     {
         const int count = 2000;
-        var topic = _kafka.CreateTopic();
-        await using var silo = await TestSilo.StartAsync(_db, _kafka);
-        using var verifier = new DeliveryVerifier(_kafka.BootstrapServers, topic);
+        var topic = Kafka.CreateTopic();
+        await using var silo = await TestSilo.StartAsync(Db, Kafka);
+        using var verifier = new DeliveryVerifier(Kafka.BootstrapServers, topic);
         var start = DateTimeOffset.UtcNow.AddSeconds(2);
         // Distinct keys, so each message's own time is what holds it (not an earlier message of its key).
         var messages = Enumerable.Range(0, count)
             .Select(i => Enqueue.Event(topic, $"tick-{i}", 1) with { DeliverAt = start.AddMilliseconds(Random.Shared.Next(3000)) })
             .ToArray();
-        await Enqueue.CommitAsync(_db, messages);
-        Assert.Equal(TestDatabase.Partitions, await _db.ScalarAsync("select count(distinct partition) from outbox.messages"));
+        await Enqueue.CommitAsync(Db, messages);
+        Assert.Equal(TestDatabase.Partitions, await Db.ScalarAsync("select count(distinct partition) from outbox.messages"));
 
         var published = await PublishTimes.WaitAsync(verifier, messages.Select(m => m.EventId).ToArray(), TimeSpan.FromSeconds(60));
         var lateness = messages.Select(m => (published[m.EventId] - m.DeliverAt!.Value).TotalMilliseconds).ToArray();
@@ -65,14 +54,14 @@ public sealed class ScheduledPublishingTests(ITestOutputHelper output) : IAsyncL
     [Fact]
     public async Task ALaterImmediateMessageOfTheSameKeyDoesNotOvertakeAScheduledOne()
     {
-        var topic = _kafka.CreateTopic();
-        await using var silo = await TestSilo.StartAsync(_db, _kafka);
-        using var verifier = new DeliveryVerifier(_kafka.BootstrapServers, topic);
+        var topic = Kafka.CreateTopic();
+        await using var silo = await TestSilo.StartAsync(Db, Kafka);
+        using var verifier = new DeliveryVerifier(Kafka.BootstrapServers, topic);
         var deliverAt = DateTimeOffset.UtcNow.AddSeconds(5);
         var scheduled = Enqueue.Event(topic, "order-1", 1) with { DeliverAt = deliverAt };
         var sameKeyLater = Enqueue.Event(topic, "order-1", 2);
         var otherKey = Enqueue.Event(topic, "order-2", 1);
-        await Enqueue.CommitAsync(_db, scheduled, sameKeyLater, otherKey);
+        await Enqueue.CommitAsync(Db, scheduled, sameKeyLater, otherKey);
 
         var published = await PublishTimes.WaitAsync(verifier, [otherKey.EventId, scheduled.EventId, sameKeyLater.EventId], TimeSpan.FromSeconds(30));
         Assert.True(published[otherKey.EventId] < deliverAt, "another key is not held back by the scheduled message");
