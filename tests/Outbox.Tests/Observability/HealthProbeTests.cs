@@ -10,28 +10,17 @@ namespace Outbox.Tests.Observability;
 /// Liveness says the process serves; readiness says it can do its job. Readiness follows the database and
 /// Kafka going away and coming back, and drops the moment shutdown starts; liveness stays up throughout.
 /// </summary>
-public sealed class HealthProbeTests : IAsyncLifetime
+public sealed class HealthProbeTests : RelayTestBase
 {
     private static readonly TimeSpan FlipWithin = TimeSpan.FromSeconds(20);
-
-    private readonly TestDatabase _db = new();
-    private readonly TestKafka _kafka = new();
-
-    public Task InitializeAsync() => _db.InitializeAsync();
-
-    public async Task DisposeAsync()
-    {
-        await _db.DisposeAsync();
-        _kafka.Dispose();
-    }
 
     [Fact]
     public async Task ReadinessFollowsTheDatabaseGoingAwayAndComingBack()
     {
-        var server = new NpgsqlConnectionStringBuilder(_db.ConnectionString);
+        var server = new NpgsqlConnectionStringBuilder(Db.ConnectionString);
         await using var database = new LoopbackForwarder(server.Host!, server.Port);
-        var throughForwarder = new NpgsqlConnectionStringBuilder(_db.ConnectionString) { Host = "127.0.0.1", Port = database.Port, Timeout = 3 };
-        await using var silo = await TestSilo.StartAsync(_db, _kafka,
+        var throughForwarder = new NpgsqlConnectionStringBuilder(Db.ConnectionString) { Host = "127.0.0.1", Port = database.Port, Timeout = 3 };
+        await using var silo = await TestSilo.StartAsync(Db, Kafka,
             overrides: new Dictionary<string, string>
             {
                 ["Outbox:ConnectionString"] = throughForwarder.ConnectionString,
@@ -55,11 +44,11 @@ public sealed class HealthProbeTests : IAsyncLifetime
     [Fact]
     public async Task ReadinessFollowsKafkaGoingAwayAndComingBack()
     {
-        await using var silo = await TestSilo.StartAsync(_db, _kafka);
+        await using var silo = await TestSilo.StartAsync(Db, Kafka);
         using var http = silo.Http(withToken: false);
         await WaitForReadinessAsync(http, ready: true, "the silo starts ready");
 
-        _kafka.Cluster.SetBrokerDown(-1);
+        Kafka.Cluster.SetBrokerDown(-1);
         try
         {
             var down = await WaitForReadinessAsync(http, ready: false, "readiness drops without any Kafka broker");
@@ -69,7 +58,7 @@ public sealed class HealthProbeTests : IAsyncLifetime
         }
         finally
         {
-            _kafka.Cluster.SetBrokerUp(-1);
+            Kafka.Cluster.SetBrokerUp(-1);
         }
         var up = await WaitForReadinessAsync(http, ready: true, "readiness returns with the brokers");
         Assert.True(up.GetProperty("kafka").GetBoolean());
@@ -78,7 +67,7 @@ public sealed class HealthProbeTests : IAsyncLifetime
     [Fact]
     public async Task ReadinessDropsTheMomentShutdownStarts()
     {
-        await using var silo = await TestSilo.StartAsync(_db, _kafka);
+        await using var silo = await TestSilo.StartAsync(Db, Kafka);
         using var http = silo.Http(withToken: false);
         await WaitForReadinessAsync(http, ready: true, "the silo starts ready");
         // A fresh, cached "ready" must not outlive the start of shutdown.
@@ -96,13 +85,13 @@ public sealed class HealthProbeTests : IAsyncLifetime
     [Fact]
     public async Task ReadinessAnswersNotReadyWhileTheSiloDrainsItsInFlightBatch()
     {
-        var topic = _kafka.CreateTopic(partitions: 1);
-        await using var silo = await TestSilo.StartAsync(_db, _kafka);
+        var topic = Kafka.CreateTopic(partitions: 1);
+        await using var silo = await TestSilo.StartAsync(Db, Kafka);
         using var http = silo.Http(withToken: false);
         await WaitForReadinessAsync(http, ready: true, "the silo starts ready");
         // Slow acknowledgements keep a batch in flight long enough to watch the drain.
-        for (var broker = 1; broker <= _kafka.Cluster.BrokerCount; broker++) _kafka.Cluster.SetBrokerRtt(broker, 3000);
-        var ids = await Enqueue.CommitAsync(_db, Enqueue.Event(topic, "k", 1));
+        for (var broker = 1; broker <= Kafka.Cluster.BrokerCount; broker++) Kafka.Cluster.SetBrokerRtt(broker, 3000);
+        var ids = await Enqueue.CommitAsync(Db, Enqueue.Event(topic, "k", 1));
         await Task.Delay(1000);
 
         // What SIGTERM does in a running silo: signal stopping, then stop the host.
@@ -126,11 +115,11 @@ public sealed class HealthProbeTests : IAsyncLifetime
             await Task.Delay(100);
         }
         await stopping;
-        for (var broker = 1; broker <= _kafka.Cluster.BrokerCount; broker++) _kafka.Cluster.SetBrokerRtt(broker, 0);
+        for (var broker = 1; broker <= Kafka.Cluster.BrokerCount; broker++) Kafka.Cluster.SetBrokerRtt(broker, 0);
 
         Assert.True(answeredDuringDrain > 3, $"readiness answered {answeredDuringDrain} times during the drain");
-        Assert.Equal(0, await _db.ScalarAsync("select count(*) from outbox.messages")); // the in-flight batch was completed
-        var received = await KafkaReader.ReadOneAsync(_kafka.BootstrapServers, topic, TimeSpan.FromSeconds(20));
+        Assert.Equal(0, await Db.ScalarAsync("select count(*) from outbox.messages")); // the in-flight batch was completed
+        var received = await KafkaReader.ReadOneAsync(Kafka.BootstrapServers, topic, TimeSpan.FromSeconds(20));
         Assert.Equal(ids[0].ToString(), KafkaReader.Headers(received.Message)["outbox-event-id"]);
     }
 

@@ -6,7 +6,7 @@ using Outbox.Tests.Infrastructure;
 namespace Outbox.Tests.Operations;
 
 /// <summary>With audit retention, published rows are kept in outbox.published for the retention, then removed in bounded batches.</summary>
-public sealed class AuditRetentionTests : IAsyncLifetime
+public sealed class AuditRetentionTests : RelayTestBase
 {
     private static readonly Dictionary<string, string> Audited = new()
     {
@@ -15,30 +15,19 @@ public sealed class AuditRetentionTests : IAsyncLifetime
         ["Retention:BatchSize"] = "7", // many small statements per purge
     };
 
-    private readonly TestDatabase _db = new();
-    private readonly TestKafka _kafka = new();
-
-    public Task InitializeAsync() => _db.InitializeAsync();
-
-    public async Task DisposeAsync()
-    {
-        await _db.DisposeAsync();
-        _kafka.Dispose();
-    }
-
     [Fact]
     public async Task RetentionRemovesExactlyTheExpiredAuditRowsAndNothingPending()
     {
-        var topic = _kafka.CreateTopic();
-        await using var silo = await TestSilo.StartAsync(_db, _kafka, overrides: Audited);
-        await Enqueue.CommitAsync(_db, Enumerable.Range(0, 100).Select(i => Enqueue.Event(topic, $"k-{i}", 1)).ToArray());
-        await Eventually.TrueAsync(async () => await _db.ScalarAsync("select count(*) from outbox.published") == 100,
+        var topic = Kafka.CreateTopic();
+        await using var silo = await TestSilo.StartAsync(Db, Kafka, overrides: Audited);
+        await Enqueue.CommitAsync(Db, Enumerable.Range(0, 100).Select(i => Enqueue.Event(topic, $"k-{i}", 1)).ToArray());
+        await Eventually.TrueAsync(async () => await Db.ScalarAsync("select count(*) from outbox.published") == 100,
             TimeSpan.FromSeconds(20), "published rows are copied to the audit table");
 
         // Pending rows of every kind, made to look old: retention must go by publication, never touch the outbox.
         var pausedPartition = OutboxPartitioner.PartitionOf("paused-key", TestDatabase.Partitions);
         await silo.Get<OutboxAdmin>().SetPausedAsync(pausedPartition, paused: true);
-        await Enqueue.CommitAsync(_db,
+        await Enqueue.CommitAsync(Db,
             Enqueue.Event(topic, "paused-key", 1),
             Enqueue.Event(topic, "later-key", 1) with { DeliverAt = DateTimeOffset.UtcNow.AddHours(1) });
         await Exec("update outbox.messages set created_at = now() - interval '3 hours'");
@@ -48,35 +37,35 @@ public sealed class AuditRetentionTests : IAsyncLifetime
             update outbox.published set published_at = now() - interval '2 hours'
             where id in (select id from outbox.published order by id limit 60)
             """);
-        var expectedKept = await _db.ScalarAsync("select sum(id) from (select id from outbox.published order by id offset 60) kept");
+        var expectedKept = await Db.ScalarAsync("select sum(id) from (select id from outbox.published order by id offset 60) kept");
 
-        await Eventually.TrueAsync(async () => await _db.ScalarAsync("select count(*) from outbox.published") == 40,
+        await Eventually.TrueAsync(async () => await Db.ScalarAsync("select count(*) from outbox.published") == 40,
             TimeSpan.FromSeconds(20), "expired audit rows are removed");
         await Task.Delay(1000); // several more purges: nothing else goes
-        Assert.Equal(40, await _db.ScalarAsync("select count(*) from outbox.published"));
-        Assert.Equal(expectedKept, await _db.ScalarAsync("select sum(id) from outbox.published"));
-        Assert.Equal(2, await _db.ScalarAsync("select count(*) from outbox.messages"));
+        Assert.Equal(40, await Db.ScalarAsync("select count(*) from outbox.published"));
+        Assert.Equal(expectedKept, await Db.ScalarAsync("select sum(id) from outbox.published"));
+        Assert.Equal(2, await Db.ScalarAsync("select count(*) from outbox.messages"));
     }
 
     [Fact]
     public async Task ReplayPublishesAuditedMessagesAgainWithTheirEventIdsInOrder()
     {
-        var topic = _kafka.CreateTopic();
-        using var verifier = new DeliveryVerifier(_kafka.BootstrapServers, topic);
-        await using var silo = await TestSilo.StartAsync(_db, _kafka, overrides: Audited);
+        var topic = Kafka.CreateTopic();
+        using var verifier = new DeliveryVerifier(Kafka.BootstrapServers, topic);
+        await using var silo = await TestSilo.StartAsync(Db, Kafka, overrides: Audited);
         var messages = Enumerable.Range(1, 20).Select(v => Enqueue.Event(topic, "account-1", v)).ToArray();
-        await Enqueue.CommitAsync(_db, messages);
+        await Enqueue.CommitAsync(Db, messages);
         Assert.Equal(0, await verifier.WaitForAsync(messages.Select(m => m.EventId).ToArray(), TimeSpan.FromSeconds(20)));
-        await Eventually.TrueAsync(async () => await _db.ScalarAsync("select count(*) from outbox.published") == 20,
+        await Eventually.TrueAsync(async () => await Db.ScalarAsync("select count(*) from outbox.published") == 20,
             TimeSpan.FromSeconds(10), "all twenty are audited");
-        var from = await _db.ScalarAsync("select min(id) from outbox.published");
+        var from = await Db.ScalarAsync("select min(id) from outbox.published");
 
         var replayed = await silo.Get<OutboxAdmin>().ReplayAsync(new ReplayRange(from + 5, from + 14));
 
         Assert.Equal(10, replayed);
         await Eventually.TrueAsync(() => Task.FromResult(verifier.Received == 30), TimeSpan.FromSeconds(20), "the ten replayed copies arrive");
         Assert.Equal(10, verifier.Duplicates); // same event ids: a deduplicating consumer ignores them
-        await using var order = _db.DataSource.CreateCommand(
+        await using var order = Db.DataSource.CreateCommand(
             "select string_agg(event_id::text, ',' order by id) from outbox.published where id > @last");
         order.Parameters.AddWithValue("last", from + 19);
         Assert.Equal(string.Join(',', messages[5..15].Select(m => m.EventId)), (string?)await order.ExecuteScalarAsync());
@@ -84,7 +73,7 @@ public sealed class AuditRetentionTests : IAsyncLifetime
 
     private async Task Exec(string sql)
     {
-        await using var command = _db.DataSource.CreateCommand(sql);
+        await using var command = Db.DataSource.CreateCommand(sql);
         await command.ExecuteNonQueryAsync();
     }
 }

@@ -8,35 +8,24 @@ using Xunit.Abstractions;
 namespace Outbox.Tests.Operations;
 
 /// <summary>A message Kafka refuses for good parks its key (only its key) until an operator retries or discards it.</summary>
-public sealed class PoisonMessageTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class PoisonMessageTests(ITestOutputHelper output) : RelayTestBase
 {
     private static readonly Dictionary<string, string> SmallMessageLimit = new() { ["Kafka:MessageMaxBytes"] = "2000" };
-
-    private readonly TestDatabase _db = new();
-    private readonly TestKafka _kafka = new();
-
-    public Task InitializeAsync() => _db.InitializeAsync();
-
-    public async Task DisposeAsync()
-    {
-        await _db.DisposeAsync();
-        _kafka.Dispose();
-    }
 
     [Fact]
     public async Task APoisonMessageParksOnlyItsKeyAndAfterTheFixARetryReleasesTheKeyInOrder()
     {
-        var topic = _kafka.CreateTopic();
-        using var verifier = new DeliveryVerifier(_kafka.BootstrapServers, topic);
+        var topic = Kafka.CreateTopic();
+        using var verifier = new DeliveryVerifier(Kafka.BootstrapServers, topic);
         var poisonKey = "poison-1";
         var partition = OutboxPartitioner.PartitionOf(poisonKey, TestDatabase.Partitions);
         var neighbours = NeighbourKeys(poisonKey, 3); // same outbox partition: they must flow past the parked key
         var poison = Enqueue.Event(topic, poisonKey, 1, payloadBytes: 10_000);
         var waiting = new[] { Enqueue.Event(topic, poisonKey, 2), Enqueue.Event(topic, poisonKey, 3) };
         var others = neighbours.SelectMany(k => Enumerable.Range(1, 3).Select(v => Enqueue.Event(topic, k, v))).ToArray();
-        await Enqueue.CommitAsync(_db, [poison, .. waiting, .. others]);
+        await Enqueue.CommitAsync(Db, [poison, .. waiting, .. others]);
 
-        await using (var silo = await TestSilo.StartAsync(_db, _kafka, overrides: SmallMessageLimit))
+        await using (var silo = await TestSilo.StartAsync(Db, Kafka, overrides: SmallMessageLimit))
         {
             Assert.Equal(0, await verifier.WaitForAsync(others.Select(m => m.EventId).ToArray(), TimeSpan.FromSeconds(20)));
             var parked = Assert.Single(await silo.Get<OutboxAdmin>().ListParkedAsync(partition, null, 10));
@@ -47,32 +36,32 @@ public sealed class PoisonMessageTests(ITestOutputHelper output) : IAsyncLifetim
             Assert.Equal(2, parked.Waiting);
             await Task.Delay(1500); // a sweep or two: the waiting messages stay behind their parked key
             Assert.DoesNotContain(waiting, m => verifier.HasSeen(m.EventId));
-            Assert.Equal(1, await _db.ScalarAsync("select count(*) from outbox.messages where parked_at is not null"));
+            Assert.Equal(1, await Db.ScalarAsync("select count(*) from outbox.messages where parked_at is not null"));
         }
 
         // The operator raises the limit (a silo with the default 1 MB), then retries the parked key.
-        await using var fixedSilo = await TestSilo.StartAsync(_db, _kafka, "fixed-silo");
+        await using var fixedSilo = await TestSilo.StartAsync(Db, Kafka, "fixed-silo");
         Assert.Equal(1, await fixedSilo.Get<OutboxAdmin>().RetryParkedAsync(new ParkedSelection(partition, Key: poisonKey)));
 
         Assert.Equal(0, await verifier.WaitForAsync([poison.EventId, .. waiting.Select(m => m.EventId)], TimeSpan.FromSeconds(20)));
         Assert.Equal(0, verifier.OutOfOrder);
         Assert.Equal(0, verifier.Duplicates);
-        await Eventually.TrueAsync(async () => await _db.ScalarAsync("select count(*) from outbox.messages") == 0,
+        await Eventually.TrueAsync(async () => await Db.ScalarAsync("select count(*) from outbox.messages") == 0,
             TimeSpan.FromSeconds(10), "the outbox empties");
     }
 
     [Fact]
     public async Task AForbiddenTopicParksItsMessageAndARetryPublishesItOnceAccessIsGranted()
     {
-        var forbidden = _kafka.CreateTopic("forbidden");
-        var allowed = _kafka.CreateTopic("allowed");
-        _kafka.Cluster.SetTopicError(forbidden, MockKafkaCluster.Errors.TopicAuthorizationFailed);
-        using var forbiddenReader = new DeliveryVerifier(_kafka.BootstrapServers, allowed);
+        var forbidden = Kafka.CreateTopic("forbidden");
+        var allowed = Kafka.CreateTopic("allowed");
+        Kafka.Cluster.SetTopicError(forbidden, MockKafkaCluster.Errors.TopicAuthorizationFailed);
+        using var forbiddenReader = new DeliveryVerifier(Kafka.BootstrapServers, allowed);
         var refused = Enqueue.Event(forbidden, "tenant-1", 1);
         var fine = Enumerable.Range(1, 5).Select(v => Enqueue.Event(allowed, "tenant-2", v)).ToArray();
-        await Enqueue.CommitAsync(_db, [refused, .. fine]);
+        await Enqueue.CommitAsync(Db, [refused, .. fine]);
 
-        await using var silo = await TestSilo.StartAsync(_db, _kafka);
+        await using var silo = await TestSilo.StartAsync(Db, Kafka);
         Assert.Equal(0, await forbiddenReader.WaitForAsync(fine.Select(m => m.EventId).ToArray(), TimeSpan.FromSeconds(20)));
         var admin = silo.Get<OutboxAdmin>();
         ParkedMessage? parked = null;
@@ -81,9 +70,9 @@ public sealed class PoisonMessageTests(ITestOutputHelper output) : IAsyncLifetim
         output.WriteLine("forbidden topic parked with: " + parked!.Reason);
         Assert.Contains("Authorization", parked.Reason, StringComparison.OrdinalIgnoreCase);
 
-        _kafka.Cluster.SetTopicError(forbidden, 0);
+        Kafka.Cluster.SetTopicError(forbidden, 0);
         Assert.Equal(1, await admin.RetryParkedAsync(new ParkedSelection(parked.Partition, Id: parked.Id)));
-        using var granted = new DeliveryVerifier(_kafka.BootstrapServers, forbidden);
+        using var granted = new DeliveryVerifier(Kafka.BootstrapServers, forbidden);
         // librdkafka keeps a topic's error until its next metadata refresh (30 s in the relay's producer), so the
         // first retry may park the message again: the operator retries until it goes, as docs/operations.md says.
         await Eventually.TrueAsync(async () =>
@@ -99,12 +88,12 @@ public sealed class PoisonMessageTests(ITestOutputHelper output) : IAsyncLifetim
     [Fact]
     public async Task DiscardingAParkedMessageRecordsAnAuditRowAndReleasesItsKey()
     {
-        var topic = _kafka.CreateTopic();
-        using var verifier = new DeliveryVerifier(_kafka.BootstrapServers, topic);
+        var topic = Kafka.CreateTopic();
+        using var verifier = new DeliveryVerifier(Kafka.BootstrapServers, topic);
         var poison = Enqueue.Event(topic, "order-9", 1, payloadBytes: 10_000);
         var next = Enqueue.Event(topic, "order-9", 2);
-        await Enqueue.CommitAsync(_db, poison, next);
-        await using var silo = await TestSilo.StartAsync(_db, _kafka, overrides: SmallMessageLimit);
+        await Enqueue.CommitAsync(Db, poison, next);
+        await using var silo = await TestSilo.StartAsync(Db, Kafka, overrides: SmallMessageLimit);
         var admin = silo.Get<OutboxAdmin>();
         var partition = OutboxPartitioner.PartitionOf("order-9", TestDatabase.Partitions);
         await Eventually.TrueAsync(async () => (await admin.ListParkedAsync(partition, null, 10)).Count == 1,
@@ -114,7 +103,7 @@ public sealed class PoisonMessageTests(ITestOutputHelper output) : IAsyncLifetim
 
         Assert.Equal(0, await verifier.WaitForAsync([next.EventId], TimeSpan.FromSeconds(20)));
         Assert.False(verifier.HasSeen(poison.EventId));
-        await using var audit = _db.DataSource.CreateCommand(
+        await using var audit = Db.DataSource.CreateCommand(
             "select event_id, discarded_by, reason, park_reason, attempts, octet_length(payload), discarded_at > now() - interval '1 minute' from outbox.discarded");
         await using var row = await audit.ExecuteReaderAsync();
         Assert.True(await row.ReadAsync());
