@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Outbox.Grains.Diagnostics;
+using Outbox.Grains.ExactlyOnce;
 using Outbox.Grains.Publishing;
 using Outbox.Grains.Storage;
 using Polly;
@@ -14,16 +15,18 @@ public sealed class PartitionDirectory : IPartitionActivator
     private readonly ConcurrentDictionary<int, PartitionRelay> _active = new();
     private readonly OutboxStore _store;
     private readonly IOutboxPublisher _publisher;
+    private readonly ExactlyOnceStartup _exactlyOnce;
     private readonly RelayOptions _options;
     private readonly ResiliencePipeline _retry;
     private readonly RelayMetrics _metrics;
     private readonly ILogger<PartitionRelay> _logger;
 
-    public PartitionDirectory(OutboxStore store, IOutboxPublisher publisher, IOptions<RelayOptions> options, RelayMetrics metrics,
+    public PartitionDirectory(OutboxStore store, IOutboxPublisher publisher, ExactlyOnceStartup exactlyOnce, IOptions<RelayOptions> options, RelayMetrics metrics,
         SiloIdentity identity, ILogger<PartitionRelay> logger)
     {
         _store = store;
         _publisher = publisher;
+        _exactlyOnce = exactlyOnce;
         _options = options.Value;
         _metrics = metrics;
         _logger = logger;
@@ -43,7 +46,7 @@ public sealed class PartitionDirectory : IPartitionActivator
         await Parallel.ForEachAsync(partitions, cancellationToken, async (partition, ct) =>
         {
             if (_active.TryGetValue(partition, out var running) && !running.IsFenced) return;
-            var relay = await PartitionRelay.ActivateAsync(partition, Owner, _store, _publisher, _options, _retry, _metrics, _logger, ct)
+            var relay = await PartitionRelay.ActivateAsync(partition, Owner, _store, _publisher, _exactlyOnce, _options, _retry, _metrics, _logger, ct)
                 .ConfigureAwait(false);
             if (_active.TryGetValue(partition, out var fenced)) fenced.Dispose();
             _active[partition] = relay;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Outbox.Grains.Diagnostics;
+using Outbox.Grains.ExactlyOnce;
 using Outbox.Grains.Publishing;
 using Outbox.Grains.Storage;
 using Polly;
@@ -47,12 +48,19 @@ public sealed partial class PartitionRelay : IDisposable
     /// <summary>True once the relay stopped by itself (fenced off by a newer owner).</summary>
     public bool IsFenced { get; private set; }
 
-    /// <summary>Takes a new epoch for the partition and starts draining it.</summary>
-    internal static async Task<PartitionRelay> ActivateAsync(int partition, string owner, OutboxStore store, IOutboxPublisher publisher,
-        RelayOptions options, ResiliencePipeline retry, RelayMetrics metrics, ILogger logger, CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes a new epoch for the partition and starts draining it. In exactly-once mode the partition publishes
+    /// through a transactional producer of its own, started (and reconciled) before the first read.
+    /// </summary>
+    internal static async Task<PartitionRelay> ActivateAsync(int partition, string owner, OutboxStore store, IOutboxPublisher sharedPublisher,
+        ExactlyOnceStartup exactlyOnce, RelayOptions options, ResiliencePipeline retry, RelayMetrics metrics, ILogger logger, CancellationToken cancellationToken)
     {
         var epoch = await retry.ExecuteAsync(async ct => await store.ActivateAsync(partition, owner, ct).ConfigureAwait(false), cancellationToken)
             .ConfigureAwait(false);
+        var publisher = exactlyOnce.Enabled
+            ? await retry.ExecuteAsync(async ct => (IOutboxPublisher)await (await exactlyOnce.DeliveryAsync(ct).ConfigureAwait(false))
+                .ActivateAsync(partition, epoch, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false)
+            : sharedPublisher;
         var relay = new PartitionRelay(partition, epoch, store, publisher, options, retry, metrics, logger);
         LogActivated(logger, partition, epoch);
         relay._loop = Task.Run(relay.RunAsync, CancellationToken.None);
@@ -111,6 +119,8 @@ public sealed partial class PartitionRelay : IDisposable
         }
         finally
         {
+            // A publisher of the partition's own (exactly-once mode) ends with the activation.
+            if (_publisher is IAsyncDisposable own) await own.DisposeAsync().ConfigureAwait(false);
             LogDeactivated(_logger, Partition, Epoch);
         }
     }

@@ -5,6 +5,7 @@ using Npgsql;
 using Outbox.Contracts.Admin;
 using Outbox.Contracts;
 using Outbox.Grains.Diagnostics;
+using Outbox.Grains.ExactlyOnce;
 using Outbox.Grains.Publishing;
 using Outbox.Grains.Relay;
 using Outbox.Grains.Retention;
@@ -51,6 +52,8 @@ public static class SiloHost
         services.AddOptions<KafkaOptions>().Bind(configuration.GetSection(KafkaOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RelayOptions>().Bind(configuration.GetSection(RelayOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ClusterOptions>().Bind(configuration.GetSection(ClusterOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ExactlyOnceOptions>().Bind(configuration.GetSection(ExactlyOnceOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ExactlyOnceOptions>, ExactlyOnceOptionsValidator>();
         services.AddOptions<RetentionOptions>().Bind(configuration.GetSection(RetentionOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AdminOptions>().Bind(configuration.GetSection(AdminOptions.Section));
         services.AddSingleton<IValidateOptions<OutboxOptions>, OutboxOptionsValidator>();
@@ -70,6 +73,9 @@ public static class SiloHost
         services.AddSingleton(sp => new OutboxStore(sp.GetRequiredService<NpgsqlDataSource>(),
             auditPublished: sp.GetRequiredService<IOptions<RelayOptions>>().Value.AuditRetention > TimeSpan.Zero));
         services.AddSingleton<IOutboxPublisher, KafkaPublisher>();
+        services.AddSingleton(sp => ExactlyOnceHostFactory.Create(sp.GetRequiredService<IOptions<KafkaOptions>>().Value,
+            sp.GetRequiredService<IOptions<OutboxOptions>>().Value, sp.GetRequiredService<SiloIdentity>()));
+        services.AddSingleton<ExactlyOnceStartup>();
         services.AddSingleton<RelayMetrics>();
         services.AddSingleton<PartitionDirectory>();
         services.AddSingleton<IPartitionActivator>(sp => sp.GetRequiredService<PartitionDirectory>());
@@ -80,6 +86,7 @@ public static class SiloHost
         // Hosted services start in this order and stop in reverse: the schema is ready before any relay runs,
         // and on shutdown ownership is handed back (in-flight batches finish) before the producer flushes.
         services.AddHostedService<SchemaStartup>();
+        services.AddHostedService(sp => sp.GetRequiredService<ExactlyOnceStartup>());
         services.AddSingleton<IOwnershipEngine>(sp => sp.GetRequiredService<IOptions<ClusterOptions>>().Value.Mode == "group"
             ? ActivatorUtilities.CreateInstance<KafkaGroupOwnership>(sp)
             : ActivatorUtilities.CreateInstance<SingleSiloOwnership>(sp));
