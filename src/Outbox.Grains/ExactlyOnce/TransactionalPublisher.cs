@@ -22,8 +22,12 @@ public sealed partial class TransactionalPublisher : IOutboxPublisher, IAsyncDis
     private KafkaPublisher? _messages;
     private Task _blockingCall = Task.CompletedTask;
 
-    /// <summary>Ids of the last progress record found on (re)starting the session: Kafka has these rows already.</summary>
-    private HashSet<long>? _committedBeforeSession;
+    /// <summary>
+    /// Ids of the last committed transaction (from the progress record when the session starts): Kafka has these
+    /// rows. At most one committed batch waits for its removal at a time, so remembering the last one is enough
+    /// for a batch read again after a failed removal (the database restarting) not to be published twice.
+    /// </summary>
+    private HashSet<long>? _lastCommitted;
 
     private TransactionalPublisher(int partition, long epoch, ExactlyOnceDelivery delivery, ILogger logger)
     {
@@ -64,20 +68,34 @@ public sealed partial class TransactionalPublisher : IOutboxPublisher, IAsyncDis
         if (_producer is null) await StartSessionAsync(cancellationToken).ConfigureAwait(false);
         var outcomes = new PublishOutcome[batch.Count];
         var pending = new List<int>(batch.Count);
+        var carried = new List<long>();
         for (var i = 0; i < batch.Count; i++)
         {
-            // After a restarted session, rows of the batch in hand may be in Kafka already: they need removing only.
-            if (_committedBeforeSession?.Contains(batch[i].Id) == true) outcomes[i] = new PublishOutcome(PublishStatus.Acknowledged);
-            else pending.Add(i);
+            // Rows the last transaction committed are read again when their removal failed: they need removing only,
+            // and the next progress record names them too, so it still covers every committed row not yet removed.
+            if (_lastCommitted?.Contains(batch[i].Id) == true)
+            {
+                outcomes[i] = new PublishOutcome(PublishStatus.Acknowledged);
+                carried.Add(batch[i].Id);
+            }
+            else
+            {
+                pending.Add(i);
+            }
         }
         while (pending.Count > 0)
         {
             var rows = pending.Select(i => batch[i]).ToArray();
-            var (committed, attempt) = await PublishInTransactionAsync(rows, cancellationToken).ConfigureAwait(false);
+            var (committed, attempt) = await PublishInTransactionAsync(rows, carried, cancellationToken).ConfigureAwait(false);
             if (committed)
             {
-                for (var j = 0; j < rows.Length; j++) outcomes[pending[j]] = attempt[j];
-                _committedBeforeSession = null;
+                var committedIds = new HashSet<long>(carried);
+                for (var j = 0; j < rows.Length; j++)
+                {
+                    outcomes[pending[j]] = attempt[j];
+                    if (attempt[j].Status == PublishStatus.Acknowledged) committedIds.Add(rows[j].Id);
+                }
+                _lastCommitted = committedIds;
                 break;
             }
             // Aborted. A row refused for good is parked, the later rows of its key are held back behind it, and the
@@ -117,7 +135,8 @@ public sealed partial class TransactionalPublisher : IOutboxPublisher, IAsyncDis
     }
 
     /// <summary>One transaction: the rows, then (once all are acknowledged) the progress record, then the commit.</summary>
-    private async Task<(bool Committed, PublishOutcome[] Outcomes)> PublishInTransactionAsync(OutboxRow[] rows, CancellationToken cancellationToken)
+    private async Task<(bool Committed, PublishOutcome[] Outcomes)> PublishInTransactionAsync(OutboxRow[] rows, List<long> carried,
+        CancellationToken cancellationToken)
     {
         var producer = _producer!;
         try
@@ -130,7 +149,7 @@ public sealed partial class TransactionalPublisher : IOutboxPublisher, IAsyncDis
             return (false, Failed(rows.Length, e.Error));
         }
         var outcomes = await _messages!.PublishAsync(Partition, rows, cancellationToken).ConfigureAwait(false);
-        var acknowledged = new List<long>(rows.Length);
+        var acknowledged = new List<long>(rows.Length + carried.Count);
         PublishOutcome? transient = null;
         for (var j = 0; j < rows.Length; j++)
         {
@@ -144,6 +163,8 @@ public sealed partial class TransactionalPublisher : IOutboxPublisher, IAsyncDis
         }
         // The progress record goes out only after every row of the transaction was acknowledged: a broker that
         // shows uncommitted data (the embedded mock cluster does) then never shows a record whose rows it lacks.
+        acknowledged.AddRange(carried);
+        acknowledged.Sort();
         var progress = await ProduceProgressAsync(new ProgressRecord(Epoch, acknowledged), cancellationToken).ConfigureAwait(false);
         if (progress.IsError)
         {
@@ -232,7 +253,7 @@ public sealed partial class TransactionalPublisher : IOutboxPublisher, IAsyncDis
                 var removed = await _delivery.Store.CompleteAsync(Partition, Epoch, new BatchCompletion(last.Ids, []), cancellationToken)
                     .ConfigureAwait(false);
                 LogReconciled(_logger, Partition, Epoch, removed.Removed, last.Ids.Count, last.Epoch);
-                _committedBeforeSession = last.Ids.ToHashSet();
+                _lastCommitted = last.Ids.ToHashSet();
             }
         }
         catch

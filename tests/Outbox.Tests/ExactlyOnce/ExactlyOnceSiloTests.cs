@@ -38,23 +38,14 @@ public sealed class ExactlyOnceSiloTests : RelayTestBase
         var topic = Kafka.CreateTopic();
         var ids = await Preload.EventsAsync(Db, topic, keys: 200, versionsPerKey: 10);
         using var verifier = new DeliveryVerifier(Kafka.BootstrapServers, topic);
-        var configuration = TestSilo.Configuration(Db, Kafka, "victim", ExactlyOnceSettings());
-        configuration["Relay:BatchSize"] = batchSize.ToString();
+        var configuration = TestSilo.Configuration(Db, Kafka, "victim", ExactlyOnceSilo.Settings(Kafka, batchSize));
         configuration["Urls"] = $"http://127.0.0.1:{LocalEnvironment.FreePort()}";
 
         // The victim takes every partition while they are paused, so nothing is published before the trap is set.
-        await Db.ScalarAsync("with p as (update outbox.partitions set paused = true returning 1) select count(*) from p");
+        await ExactlyOnceSilo.PauseAllAsync(Db);
         var victim = SiloProcess.Start("victim", configuration);
-        await Eventually.TrueAsync(async () => await Db.ScalarAsync("select count(*) from outbox.partitions where owner = 'victim'") == TestDatabase.Partitions,
-            TimeSpan.FromSeconds(60), "the victim activates every partition");
-        // The trap: the rows are locked, so each partition's first batch is committed to Kafka and its delete waits.
         await using var trap = await Db.DataSource.OpenConnectionAsync();
-        await using var locks = await trap.BeginTransactionAsync();
-        await using (var lockRows = new Npgsql.NpgsqlCommand("select count(*) from (select 1 from outbox.messages for key share) l", trap, locks))
-            await lockRows.ExecuteScalarAsync();
-        await Db.ScalarAsync("with p as (update outbox.partitions set paused = false returning 1) select count(*) from p");
-        await Eventually.TrueAsync(() => Task.FromResult(verifier.Distinct == TestDatabase.Partitions * batchSize), TimeSpan.FromSeconds(60),
-            "every partition commits its first batch to Kafka");
+        await using var locks = await ExactlyOnceSilo.CommitFirstBatchesButHoldTheirDeletesAsync(Db, trap, "victim", verifier, batchSize);
 
         victim.Kill();
         await victim.DisposeAsync();
@@ -75,12 +66,45 @@ public sealed class ExactlyOnceSiloTests : RelayTestBase
             TimeSpan.FromSeconds(20), "the successor empties the outbox");
     }
 
-    /// <summary>Exactly-once mode with a progress topic of this test's own (the mock cluster cannot create topics through the admin API).</summary>
-    private Dictionary<string, string> ExactlyOnceSettings() => new()
+    private Dictionary<string, string> ExactlyOnceSettings() => ExactlyOnceSilo.Settings(Kafka);
+}
+
+/// <summary>Silo configuration for exactly-once mode.</summary>
+public static class ExactlyOnceSilo
+{
+    /// <summary>Exactly-once mode with a progress topic of the test's own (the mock cluster cannot create topics through the admin API).</summary>
+    public static Dictionary<string, string> Settings(TestKafka kafka, int? batchSize = null)
     {
-        ["Relay:Delivery"] = "ExactlyOnce",
-        ["ExactlyOnce:ProgressTopic"] = Kafka.CreateTopic("progress", TestDatabase.Partitions),
-        ["ExactlyOnce:TransactionalIdPrefix"] = "test-" + Guid.NewGuid().ToString("N")[..8],
-        ["ExactlyOnce:TransactionTimeout"] = "00:00:20",
-    };
+        var settings = new Dictionary<string, string>
+        {
+            ["Relay:Delivery"] = "ExactlyOnce",
+            ["ExactlyOnce:ProgressTopic"] = kafka.CreateTopic("progress", TestDatabase.Partitions),
+            ["ExactlyOnce:TransactionalIdPrefix"] = "test-" + Guid.NewGuid().ToString("N")[..8],
+            ["ExactlyOnce:TransactionTimeout"] = "00:00:20",
+        };
+        if (batchSize is { } size) settings["Relay:BatchSize"] = size.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return settings;
+    }
+
+    /// <summary>
+    /// Sets the trap for "Kafka committed, the delete did not happen": with every partition owned by
+    /// <paramref name="owner"/> but paused, locks every row (reads go on, deletes wait), then lets the partitions
+    /// drain, so each commits its first batch to Kafka and waits on its delete. Returns the open transaction holding the locks.
+    /// </summary>
+    public static async Task<Npgsql.NpgsqlTransaction> CommitFirstBatchesButHoldTheirDeletesAsync(TestDatabase db, Npgsql.NpgsqlConnection trap, string owner,
+        DeliveryVerifier verifier, int batchSize)
+    {
+        await Eventually.TrueAsync(async () => await db.ScalarAsync($"select count(*) from outbox.partitions where owner = '{owner}'") == TestDatabase.Partitions,
+            TimeSpan.FromSeconds(60), "the silo activates every partition");
+        var locks = await trap.BeginTransactionAsync();
+        await using (var lockRows = new Npgsql.NpgsqlCommand("select count(*) from (select 1 from outbox.messages for key share) l", trap, locks))
+            await lockRows.ExecuteScalarAsync();
+        await db.ScalarAsync("with p as (update outbox.partitions set paused = false returning 1) select count(*) from p");
+        await Eventually.TrueAsync(() => Task.FromResult(verifier.Distinct == TestDatabase.Partitions * batchSize), TimeSpan.FromSeconds(60),
+            "every partition commits its first batch to Kafka");
+        return locks;
+    }
+
+    public static Task PauseAllAsync(TestDatabase db) =>
+        db.ScalarAsync("with p as (update outbox.partitions set paused = true returning 1) select count(*) from p");
 }
