@@ -76,7 +76,6 @@ public sealed partial class KafkaGroupOwnership : IOwnershipEngine, IDisposable
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        LibrdkafkaLoader.EnsureLoaded();
         var connection = OwnershipConsumerConfig.Connection(_kafka, _kafka.BootstrapServers, _identity.Name);
         await CoordinationTopic.EnsureAsync(connection, _cluster.CoordinationTopic, _partitionCount, _logger, cancellationToken).ConfigureAwait(false);
         var consumer = new ConsumerBuilder<Ignore, Ignore>(OwnershipConsumerConfig.Create(_cluster, connection))

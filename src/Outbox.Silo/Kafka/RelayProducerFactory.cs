@@ -42,7 +42,6 @@ public static partial class RelayProducerFactory
     public static IProducer<byte[], byte[]> Create(IOptions<KafkaOptions> options, SiloIdentity identity,
         ILogger<IProducer<byte[], byte[]>> logger)
     {
-        LibrdkafkaLoader.EnsureLoaded();
         var config = CreateConfig(options.Value, options.Value.BootstrapServers, "outbox-relay-" + identity.Name);
         return new ProducerBuilder<byte[], byte[]>(config)
             .SetErrorHandler((_, error) => LogKafkaError(logger, error.Code, error.Reason, error.IsFatal))
