@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One entry point. Every verb first sets up what is missing (PostgreSQL, the build), then runs.
 #   ./outbox.sh demo [--events N --rate R --silos S --chaos]   the main job on embedded defaults
-#   ./outbox.sh test                                            every test
+#   ./outbox.sh test [--fast]                                   every test; --fast: only the pure unit tests
 #   ./outbox.sh bench | dev-kafka ...                           tooling (tests/Outbox.Tools): benchmark, embedded Kafka
 #   ./outbox.sh <verb> ...                                      any silo CLI verb: silo, migrate, status, drain, parked, ...
 set -euo pipefail
