@@ -1,6 +1,7 @@
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
 using Microsoft.Extensions.Logging;
+using Outbox.Grains.Diagnostics;
 
 namespace Outbox.Grains.ExactlyOnce;
 
@@ -91,6 +92,6 @@ public sealed partial class ProgressTopic
         }
     }
 
-    [LoggerMessage(EventId = 6001, Level = LogLevel.Information, Message = "Created the compacted progress topic {Topic} with {Partitions} partitions")]
+    [LoggerMessage(EventId = OutboxEventId.ProgressTopicCreated, Level = LogLevel.Information, Message = "Created the compacted progress topic {Topic} with {Partitions} partitions")]
     private static partial void LogCreated(ILogger logger, string topic, int partitions);
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
+using Outbox.Grains.Diagnostics;
 
 namespace Outbox.Grains.ExactlyOnce;
 
@@ -32,6 +33,6 @@ public sealed partial class TransactionalProducerFactory(ProducerConfig producer
             .Build();
     }
 
-    [LoggerMessage(EventId = 6002, Level = LogLevel.Warning, Message = "Partition {Partition} transactional producer: {Code} {Reason} (fatal: {Fatal})")]
+    [LoggerMessage(EventId = OutboxEventId.TransactionalProducerError, Level = LogLevel.Warning, Message = "Partition {Partition} transactional producer: {Code} {Reason} (fatal: {Fatal})")]
     private static partial void LogProducerError(ILogger logger, int partition, ErrorCode code, string reason, bool fatal);
 }

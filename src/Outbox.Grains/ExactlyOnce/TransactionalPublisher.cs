@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
+using Outbox.Grains.Diagnostics;
 using Outbox.Grains.Publishing;
 using Outbox.Grains.Storage;
 
@@ -312,17 +313,17 @@ public sealed partial class TransactionalPublisher : IOutboxPublisher, IAsyncDis
         if (producer is not null) await CloseAsync(producer).ConfigureAwait(false);
     }
 
-    [LoggerMessage(EventId = 6003, Level = LogLevel.Information,
+    [LoggerMessage(EventId = OutboxEventId.PartitionReconciled, Level = LogLevel.Information,
         Message = "Partition {Partition} (epoch {Epoch}): removed {Removed} of the {Committed} row(s) Kafka already has from the transaction of epoch {CommittedEpoch}")]
     private static partial void LogReconciled(ILogger logger, int partition, long epoch, int removed, int committed, long committedEpoch);
 
-    [LoggerMessage(EventId = 6004, Level = LogLevel.Warning, Message = "Partition {Partition} (epoch {Epoch}): the Kafka transaction was aborted; its rows are published again")]
+    [LoggerMessage(EventId = OutboxEventId.TransactionAborted, Level = LogLevel.Warning, Message = "Partition {Partition} (epoch {Epoch}): the Kafka transaction was aborted; its rows are published again")]
     private static partial void LogAborted(ILogger logger, Exception exception, int partition, long epoch);
 
-    [LoggerMessage(EventId = 6005, Level = LogLevel.Warning, Message = "Partition {Partition}: committing the Kafka transaction failed (attempt {Attempt}); retrying the commit")]
+    [LoggerMessage(EventId = OutboxEventId.TransactionCommitRetried, Level = LogLevel.Warning, Message = "Partition {Partition}: committing the Kafka transaction failed (attempt {Attempt}); retrying the commit")]
     private static partial void LogCommitRetried(ILogger logger, Exception exception, int partition, int attempt);
 
-    [LoggerMessage(EventId = 6006, Level = LogLevel.Warning,
+    [LoggerMessage(EventId = OutboxEventId.TransactionalProducerLost, Level = LogLevel.Warning,
         Message = "Partition {Partition} (epoch {Epoch}): the transactional producer failed; the next batch starts a new session (InitTransactions and reconciliation)")]
     private static partial void LogProducerLost(ILogger logger, Exception exception, int partition, long epoch);
 }

@@ -13,8 +13,6 @@ public static class ExactlyOnceHostFactory
 
     public static ExactlyOnceHost Create(KafkaOptions kafka, OutboxOptions outbox, SiloIdentity identity)
     {
-        // Before the first Kafka client of this process is built: the admin client may be the first.
-        LibrdkafkaLoader.EnsureLoaded();
         var clientId = "outbox-relay-" + identity.Name;
         var connection = new ClientConfig { BootstrapServers = kafka.BootstrapServers, ClientId = clientId };
         foreach (var (name, value) in kafka.Producer)

@@ -6,6 +6,7 @@ using Outbox.Grains.Relay;
 namespace Outbox.Tests.ExactlyOnce;
 
 /// <summary>Pure checks of the exactly-once mode's settings and its progress record format.</summary>
+[Trait("Category", "Unit")]
 public sealed class ExactlyOnceSettingsTests
 {
     [Fact]
