@@ -39,11 +39,11 @@ public static partial class RelayProducerFactory
         return config;
     }
 
-    public static IProducer<byte[], byte[]> Create(IOptions<KafkaOptions> options, EmbeddedKafka embedded, SiloIdentity identity,
+    public static IProducer<byte[], byte[]> Create(IOptions<KafkaOptions> options, SiloIdentity identity,
         ILogger<IProducer<byte[], byte[]>> logger)
     {
         LibrdkafkaLoader.EnsureLoaded();
-        var config = CreateConfig(options.Value, embedded.BootstrapServers, "outbox-relay-" + identity.Name);
+        var config = CreateConfig(options.Value, options.Value.BootstrapServers, "outbox-relay-" + identity.Name);
         return new ProducerBuilder<byte[], byte[]>(config)
             .SetErrorHandler((_, error) => LogKafkaError(logger, error.Code, error.Reason, error.IsFatal))
             .SetLogHandler((_, message) => LogLibrdkafka(logger, message.Facility, message.Message))
