@@ -5,7 +5,7 @@ using Npgsql;
 using Orleans.Configuration;
 using Orleans.Hosting;
 using Outbox.Contracts.Schema;
-using Outbox.Silo.Verification;
+using Outbox.Tools.Verification;
 
 namespace Outbox.Tests.Membership;
 
@@ -24,6 +24,8 @@ public sealed class AdoNetSilo : IAsyncDisposable
         _dataSource = dataSource;
         Name = name;
     }
+
+    private static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(60);
 
     public string Name { get; }
 
@@ -59,7 +61,9 @@ public sealed class AdoNetSilo : IAsyncDisposable
         var host = builder.Build();
         try
         {
-            await host.StartAsync();
+            // A silo that cannot join (a broken membership query) would otherwise wait for ever.
+            using var joining = new CancellationTokenSource(JoinTimeout);
+            await host.StartAsync(joining.Token);
         }
         catch
         {

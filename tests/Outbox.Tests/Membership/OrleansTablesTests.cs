@@ -41,7 +41,8 @@ public sealed class OrleansTablesTests : IAsyncLifetime
             "the heartbeat moves iam_alive_time");
 
         // An external client finds the gateways through the same table (GatewaysQueryKey) and registers a reminder.
-        using var client = await StartClientAsync();
+        await using var clientDataSource = OrleansStorage.CreateDataSource(_db.ConnectionString, "outbox-client");
+        using var client = await StartClientAsync(clientDataSource);
         await client.Services.GetRequiredService<IClusterClient>().GetGrain<IReminderProbeGrain>(7)
             .RegisterAsync(dueTime: TimeSpan.FromSeconds(1), period: TimeSpan.FromMinutes(1));
         Assert.Equal(ReminderProbeGrain.ReminderName, await ticks.First.WaitAsync(TimeSpan.FromSeconds(60)));
@@ -90,11 +91,9 @@ public sealed class OrleansTablesTests : IAsyncLifetime
         Assert.Equal("on", await write.ExecuteScalarAsync());
     }
 
-    private async Task<IHost> StartClientAsync()
+    private async Task<IHost> StartClientAsync(NpgsqlDataSource dataSource)
     {
-        var dataSource = OrleansStorage.CreateDataSource(_db.ConnectionString, "outbox-client");
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Services.AddSingleton(dataSource);
         builder.UseOrleansClient(client =>
         {
             client.Configure<ClusterOptions>(o =>
@@ -109,7 +108,8 @@ public sealed class OrleansTablesTests : IAsyncLifetime
             });
         });
         var host = builder.Build();
-        await host.StartAsync();
+        using var connecting = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await host.StartAsync(connecting.Token);
         return host;
     }
 
