@@ -1,6 +1,7 @@
 using System.CommandLine;
-using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
 using Orleans.Configuration;
+using Outbox.Contracts.Schema;
 using Outbox.Silo.Hosting;
 
 namespace Outbox.Silo.Commands;
@@ -21,17 +22,18 @@ internal static class ClusterConnection
     public static async Task<IHost> ConnectAsync(string connectionString, string clusterId, CancellationToken cancellationToken)
     {
         var host = new HostBuilder()
+            .ConfigureServices(services => services.AddSingleton(_ => OrleansStorage.CreateDataSource(connectionString, "outbox-cli")))
             .UseOrleansClient(client => client
                 .Configure<ClusterOptions>(o =>
                 {
                     o.ClusterId = clusterId;
                     o.ServiceId = new RelayClusterOptions().ServiceId;
                 })
-                .UseAdoNetClustering(o =>
+                .UseAdoNetClustering(options => options.Configure<NpgsqlDataSource>((o, membership) =>
                 {
-                    o.Invariant = "Npgsql";
-                    o.ConnectionString = OrleansSilo.MembershipConnectionString(connectionString);
-                }))
+                    o.Invariant = OrleansStorage.Invariant;
+                    o.DataSource = membership;
+                })))
             .ConfigureLogging(logging => logging.ClearProviders())
             .Build();
         try

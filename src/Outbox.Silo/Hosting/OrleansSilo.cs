@@ -1,6 +1,7 @@
 using System.Net;
 using Npgsql;
 using Orleans.Configuration;
+using Outbox.Contracts.Schema;
 using Outbox.Grains.Hosting;
 
 namespace Outbox.Silo.Hosting;
@@ -12,6 +13,8 @@ namespace Outbox.Silo.Hosting;
 public static class OrleansSilo
 {
     public const string MembershipSection = RelayClusterOptions.Section + ":Membership";
+
+    private const string MembershipPool = "orleans-membership";
 
     public static void Configure(ISiloBuilder silo, IConfiguration configuration)
     {
@@ -30,33 +33,21 @@ public static class OrleansSilo
         var advertised = cluster.AdvertisedAddress is { Length: > 0 } address ? IPAddress.Parse(address) : IPAddress.Loopback;
         silo.ConfigureEndpoints(advertised, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: !IPAddress.IsLoopback(advertised));
 
-        var membership = MembershipConnectionString(outbox.ConnectionString);
-        silo.UseAdoNetClustering(o =>
+        // Membership and reminders get their own small pool (migration 004's tables force synchronous commit):
+        // never the relay's, which commits asynchronously and may be busy with batches.
+        silo.Services.AddKeyedSingleton(MembershipPool, (_, _) => OrleansStorage.CreateDataSource(outbox.ConnectionString));
+        silo.UseAdoNetClustering(options => options.Configure<IServiceProvider>((o, sp) =>
         {
-            o.Invariant = "Npgsql";
-            o.ConnectionString = membership;
-        });
-        silo.UseAdoNetReminderService(o =>
+            o.Invariant = OrleansStorage.Invariant;
+            o.DataSource = sp.GetRequiredKeyedService<NpgsqlDataSource>(MembershipPool);
+        }));
+        silo.UseAdoNetReminderService(options => options.Configure<IServiceProvider>((o, sp) =>
         {
-            o.Invariant = "Npgsql";
-            o.ConnectionString = membership;
-        });
+            o.Invariant = OrleansStorage.Invariant;
+            o.DataSource = sp.GetRequiredKeyedService<NpgsqlDataSource>(MembershipPool);
+        }));
         silo.Configure<ClusterMembershipOptions>(MembershipDefaults.Apply);
         silo.Configure<ClusterMembershipOptions>(configuration.GetSection(MembershipSection));
         silo.AddOutboxRelay();
     }
-
-    /// <summary>
-    /// Membership and reminders get their own small pool, committing synchronously whatever the server or the
-    /// relay's pool says: a death vote or a reminder lost in a crash would be worse than the few milliseconds.
-    /// </summary>
-    public static string MembershipConnectionString(string outboxConnectionString) =>
-        new NpgsqlConnectionStringBuilder(outboxConnectionString)
-        {
-            ApplicationName = "outbox-membership",
-            MaxPoolSize = 4,
-            Options = "-c synchronous_commit=on",
-            // The providers read their queries from an unqualified OrleansQuery table: it lives in schema orleans.
-            SearchPath = "orleans",
-        }.ConnectionString;
 }
