@@ -184,6 +184,20 @@ public sealed partial class OutboxPartitionGrain : Grain, IOutboxPartitionGrain,
     {
         if (DateTime.UtcNow < _nextHousekeeping) return;
         _nextHousekeeping = DateTime.UtcNow + _options.SweepInterval;
+        try
+        {
+            await HousekeepOnceAsync(drainer);
+        }
+        catch (Exception e) when (e is not (PartitionFencedException or OperationCanceledException))
+        {
+            // The database or the reminder table is unreachable: the drain's own retries ride the outage out,
+            // and the next cycle checks again. Nothing here may stop the partition.
+            LogHousekeepingFailed(_logger, e, Partition);
+        }
+    }
+
+    private async Task HousekeepOnceAsync(PartitionDrainer drainer)
+    {
         await _ownership.EnsureCurrentAsync(Partition, drainer.Epoch, _stopNow.Token);
         if (_assignment.IsElsewhere(Partition, _silo.SiloAddress, this.GetGrainId().Type))
         {
@@ -214,6 +228,9 @@ public sealed partial class OutboxPartitionGrain : Grain, IOutboxPartitionGrain,
 
     [LoggerMessage(EventId = 1005, Level = LogLevel.Error, Message = "Partition {Partition}: drain cycle stopped on an unexpected error; deactivating")]
     private static partial void LogCycleFailed(ILogger logger, Exception exception, int partition);
+
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "Partition {Partition}: ownership, placement or reminder check failed; retrying on the next cycle")]
+    private static partial void LogHousekeepingFailed(ILogger logger, Exception exception, int partition);
 
     [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "Partition {Partition} (epoch {Epoch}) is assigned to another silo now; handing it over")]
     private static partial void LogMoving(ILogger logger, int partition, long epoch);
