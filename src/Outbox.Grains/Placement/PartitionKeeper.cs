@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Orleans;
 using Orleans.Runtime;
 using Outbox.Contracts;
+using Outbox.Grains.Diagnostics;
 using Outbox.Grains.Relay;
 
 namespace Outbox.Grains.Placement;
@@ -107,6 +108,6 @@ internal sealed partial class PartitionKeeper(IGrainFactory grains, IClusterMemb
         }
     }
 
-    [LoggerMessage(EventId = 1020, Level = LogLevel.Warning, Message = "Keeping partition {Partition} active failed; retrying on the next round")]
+    [LoggerMessage(EventId = OutboxEventId.KeeperPingFailed, Level = LogLevel.Warning, Message = "Keeping partition {Partition} active failed; retrying on the next round")]
     private static partial void LogPingFailed(ILogger logger, Exception exception, int partition);
 }

@@ -217,21 +217,21 @@ public sealed partial class OutboxPartitionGrain : Grain, IOutboxPartitionGrain,
         _hasReminder = scheduled;
     }
 
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Partition {Partition} activated with epoch {Epoch} on silo {Silo}")]
+    [LoggerMessage(EventId = OutboxEventId.PartitionActivated, Level = LogLevel.Information, Message = "Partition {Partition} activated with epoch {Epoch} on silo {Silo}")]
     private static partial void LogActivated(ILogger logger, int partition, long epoch, string silo);
 
-    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Partition {Partition} (epoch {Epoch}) deactivated: {Reason}")]
+    [LoggerMessage(EventId = OutboxEventId.PartitionDeactivated, Level = LogLevel.Information, Message = "Partition {Partition} (epoch {Epoch}) deactivated: {Reason}")]
     private static partial void LogDeactivated(ILogger logger, int partition, long epoch, string? reason);
 
-    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Partition {Partition}: epoch {Epoch} was fenced off by a newer owner; deactivating")]
+    [LoggerMessage(EventId = OutboxEventId.PartitionFenced, Level = LogLevel.Warning, Message = "Partition {Partition}: epoch {Epoch} was fenced off by a newer owner; deactivating")]
     private static partial void LogFenced(ILogger logger, int partition, long epoch);
 
-    [LoggerMessage(EventId = 1005, Level = LogLevel.Error, Message = "Partition {Partition}: drain cycle stopped on an unexpected error; deactivating")]
+    [LoggerMessage(EventId = OutboxEventId.RelayFailed, Level = LogLevel.Error, Message = "Partition {Partition}: drain cycle stopped on an unexpected error; deactivating")]
     private static partial void LogCycleFailed(ILogger logger, Exception exception, int partition);
 
-    [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "Partition {Partition}: ownership, placement or reminder check failed; retrying on the next cycle")]
+    [LoggerMessage(EventId = OutboxEventId.PartitionHousekeepingFailed, Level = LogLevel.Warning, Message = "Partition {Partition}: ownership, placement or reminder check failed; retrying on the next cycle")]
     private static partial void LogHousekeepingFailed(ILogger logger, Exception exception, int partition);
 
-    [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "Partition {Partition} (epoch {Epoch}) is assigned to another silo now; handing it over")]
+    [LoggerMessage(EventId = OutboxEventId.PartitionMoving, Level = LogLevel.Information, Message = "Partition {Partition} (epoch {Epoch}) is assigned to another silo now; handing it over")]
     private static partial void LogMoving(ILogger logger, int partition, long epoch);
 }

@@ -109,9 +109,9 @@ public sealed partial class PartitionDrainer : IDisposable
         _metrics.DrainDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
 
-    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Partition {Partition}: row {RowId} parked: {Reason}")]
+    [LoggerMessage(EventId = OutboxEventId.MessageParked, Level = LogLevel.Warning, Message = "Partition {Partition}: row {RowId} parked: {Reason}")]
     private static partial void LogParked(ILogger logger, int partition, long rowId, string reason);
 
-    [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Partition {Partition}: {Count} message(s) were acknowledged after an earlier message of their key failed; Kafka holds them ahead of it")]
+    [LoggerMessage(EventId = OutboxEventId.AcknowledgedOutOfOrder, Level = LogLevel.Warning, Message = "Partition {Partition}: {Count} message(s) were acknowledged after an earlier message of their key failed; Kafka holds them ahead of it")]
     private static partial void LogAckedAfterFailure(ILogger logger, int partition, int count);
 }

@@ -1,0 +1,73 @@
+namespace Outbox.Grains.Diagnostics;
+
+/// <summary>
+/// Every log event id the relay and its silo write, in one place (docs/observability.md lists them for
+/// operators). Ids never change meaning; a retired id is not reused. Ranges: 1xxx the partition relay and
+/// retention, 2xxx publishing, 3xxx the Kafka producer, 4xxx the silo's database connections, 7xxx
+/// telemetry. 5001-5011 belonged to the retired Kafka consumer-group ownership engine.
+/// </summary>
+public static class OutboxEventId
+{
+    /// <summary>A partition's relay started with a new ownership epoch (Information).</summary>
+    public const int PartitionActivated = 1001;
+
+    /// <summary>A partition's relay stopped (Information).</summary>
+    public const int PartitionDeactivated = 1002;
+
+    /// <summary>A relay found its epoch fenced off by a newer owner and stopped (Warning).</summary>
+    public const int PartitionFenced = 1003;
+
+    /// <summary>Kafka refused a message for good: its row was parked, later rows of its key wait (Warning).</summary>
+    public const int MessageParked = 1004;
+
+    /// <summary>A partition's drain cycle stopped on an unexpected error; the activation deactivates (Error).</summary>
+    public const int RelayFailed = 1005;
+
+    /// <summary>Kafka acknowledged messages after an earlier message of their key failed: it holds them out of order (Warning).</summary>
+    public const int AcknowledgedOutOfOrder = 1006;
+
+    /// <summary>A partition is assigned to another silo now and hands itself over by live migration (Information).</summary>
+    public const int PartitionMoving = 1007;
+
+    /// <summary>A partition's ownership, placement or reminder check failed; the next cycle retries (Warning).</summary>
+    public const int PartitionHousekeepingFailed = 1008;
+
+    /// <summary>Keeping a partition active failed; the keeper retries on its next round (Warning).</summary>
+    public const int KeeperPingFailed = 1020;
+
+    /// <summary>A relay's attempt failed (database or Kafka away); it retries with backoff (Warning).</summary>
+    public const int RelayRetrying = 1010;
+
+    /// <summary>Retention removed expired audit rows (Information).</summary>
+    public const int RetentionPurged = 1101;
+
+    /// <summary>A retention pass failed; the next interval retries (Warning).</summary>
+    public const int RetentionPurgeFailed = 1102;
+
+    /// <summary>The producer refused a message before sending it (Warning).</summary>
+    public const int ProduceRefused = 2001;
+
+    /// <summary>The Kafka producer reported an error (Warning).</summary>
+    public const int ProducerError = 3001;
+
+    /// <summary>librdkafka's own log line, from the producer (Debug).</summary>
+    public const int ProducerLibrdkafkaLog = 3002;
+
+    /// <summary>The silo listens for outbox notifications (Information).</summary>
+    public const int NotificationsListening = 4001;
+
+    /// <summary>The notification connection was lost; it reconnects and the sweep covers the gap (Warning).</summary>
+    public const int NotificationsLost = 4002;
+
+    /// <summary>A notification could not be passed on to its partition grain (moving, silo stopping) (Debug).</summary>
+    public const int NotificationWakeFailed = 4003;
+
+    /// <summary>Schema migrations were applied at start-up (Information).</summary>
+    public const int SchemaMigrated = 4101;
+
+    /// <summary>The outbox database is not reachable yet at start-up; waiting (Warning).</summary>
+    public const int DatabaseWaiting = 4102;
+
+    /// <summary>The partition gauges' poll failed; gauges keep their previous values (Warning).</summary>
+    public const int GaugePollFailed = 7001;
+}
