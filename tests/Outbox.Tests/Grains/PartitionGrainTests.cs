@@ -70,7 +70,8 @@ public sealed class PartitionGrainTests : RelayTestBase
     {
         await using var cluster = await GrainCluster.StartAsync(Db, Kafka, silos: 2, sweep: TimeSpan.FromSeconds(1));
         await Eventually.TrueAsync(() => GrainCluster.SettledAsync(cluster, Db), Settle, "every partition active once");
-        var (silo, epoch) = GrainCluster.Active(cluster).Select(a => (a.Key, a.Value[5])).Single(a => GrainCluster.Active(cluster)[a.Key].ContainsKey(5));
+        var holder = GrainCluster.Active(cluster).Single(a => a.Value.ContainsKey(5));
+        var (silo, epoch) = (holder.Key, holder.Value[5]);
 
         // What a zombie's successor does: take a newer epoch behind the running activation's back.
         var fencing = await Db.ScalarAsync("update outbox.partitions set epoch = epoch + 1 where partition = 5 returning epoch");
@@ -78,8 +79,8 @@ public sealed class PartitionGrainTests : RelayTestBase
         await Eventually.TrueAsync(async () =>
         {
             var active = GrainCluster.Active(cluster);
-            var holder = active.SingleOrDefault(a => a.Value.ContainsKey(5));
-            return holder.Value is { } epochs && epochs[5] > fencing && await GrainCluster.SettledAsync(cluster, Db);
+            var current = active.SingleOrDefault(a => a.Value.ContainsKey(5));
+            return current.Value is { } epochs && epochs[5] > fencing && await GrainCluster.SettledAsync(cluster, Db);
         }, Settle, $"the fenced activation (epoch {epoch} on {silo}) deactivated itself and partition 5 was activated again");
     }
 

@@ -29,7 +29,10 @@ public sealed class ScheduleFailoverTests(ITestOutputHelper output) : RelayTestB
         siloA.Kill();
         await siloA.WaitForExitAsync(CancellationToken.None);
 
-        await using var siloB = await TestSilo.StartAsync(Db, Kafka, "silo-b");
+        // The successor takes the dead silo's address (a restarted pod keeps it): Orleans then declares the old
+        // generation dead as the new one joins, where a new address would first have to reach a silo nobody can.
+        await using var siloB = await TestSilo.StartAsync(Db, Kafka, "silo-b",
+            new Dictionary<string, string> { ["Cluster:SiloPort"] = configuration["Cluster:SiloPort"] });
         Assert.True(DateTimeOffset.UtcNow < start, "the successor started before the schedules fell due");
         var published = await PublishTimes.WaitAsync(verifier, messages.Select(m => m.EventId).ToArray(), TimeSpan.FromSeconds(30));
 
