@@ -1,25 +1,29 @@
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans;
+using Orleans.Runtime;
 using Outbox.Grains.Relay;
 using Outbox.Grains.Storage;
 
 namespace Outbox.Grains.ExactlyOnce;
 
 /// <summary>
-/// Starts the exactly-once mode with the host (when <c>Relay:Delivery=ExactlyOnce</c>): the progress topic is
-/// found or created before any partition activates, so a topic that cannot be used stops the silo at start-up
+/// Starts the exactly-once mode with the silo (when <c>Relay:Delivery=ExactlyOnce</c>): the progress topic is
+/// found or created before any partition grain activates, so a topic that cannot be used stops the silo at start-up
 /// with its message instead of failing every partition later. Partitions get the started mode from here.
 /// </summary>
 public sealed class ExactlyOnceStartup(IOptions<RelayOptions> relay, IOptions<ExactlyOnceOptions> options, OutboxStore store,
-    ILoggerFactory loggers, IServiceProvider services) : IHostedService
+    ILoggerFactory loggers, IServiceProvider services) : ILifecycleParticipant<ISiloLifecycle>
 {
     private readonly TaskCompletionSource<ExactlyOnceDelivery> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public bool Enabled => relay.Value.Delivery == DeliveryMode.ExactlyOnce;
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(ExactlyOnceStartup), ServiceLifecycleStage.ApplicationServices, StartAsync);
+
+    private async Task StartAsync(CancellationToken cancellationToken)
     {
         if (!Enabled) return;
         var host = services.GetService<ExactlyOnceHost>() ?? throw new InvalidOperationException(
@@ -36,8 +40,6 @@ public sealed class ExactlyOnceStartup(IOptions<RelayOptions> relay, IOptions<Ex
             throw;
         }
     }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>The started mode; waits for the start-up if it is still running.</summary>
     public Task<ExactlyOnceDelivery> DeliveryAsync(CancellationToken cancellationToken) => Enabled

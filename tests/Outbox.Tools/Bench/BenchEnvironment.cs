@@ -88,8 +88,9 @@ public sealed class BenchEnvironment : IAsyncDisposable
             ["Relay:BatchSize"] = Settings.BatchSize.ToString(CultureInfo.InvariantCulture),
             ["Relay:Delivery"] = Mode.ToString(),
             ["Kafka:BootstrapServers"] = BootstrapServers,
-            ["Cluster:Mode"] = "single",
             ["Cluster:SiloName"] = "bench-silo",
+            ["Cluster:SiloPort"] = LocalEnvironment.FreePort().ToString(CultureInfo.InvariantCulture),
+            ["Cluster:GatewayPort"] = LocalEnvironment.FreePort().ToString(CultureInfo.InvariantCulture),
             ["Urls"] = $"http://127.0.0.1:{port}",
             ["Logging:LogLevel:Default"] = "Warning",
         };

@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Outbox.Grains.Diagnostics;
+using Outbox.Grains.Publishing;
+using Outbox.Grains.Storage;
+
+namespace Outbox.Grains.Relay;
+
+/// <summary>
+/// The drain algorithm of one outbox partition, free of any hosting concern: it drains due rows in id order,
+/// one batch in flight at a time, publishes them, and removes them only after Kafka acknowledged them, under
+/// the ownership epoch its host took. The host (<see cref="OutboxPartitionGrain"/>) decides when to drain,
+/// retries failures and owns the epoch's lifecycle.
+/// </summary>
+public sealed partial class PartitionDrainer : IDisposable
+{
+    private readonly OutboxStore _store;
+    private readonly IOutboxPublisher _publisher;
+    private readonly RelayOptions _options;
+    private readonly RelayMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _finishBatchThenStop = new();
+
+    public PartitionDrainer(int partition, long epoch, OutboxStore store, IOutboxPublisher publisher, RelayOptions options,
+        RelayMetrics metrics, ILogger logger)
+    {
+        Partition = partition;
+        Epoch = epoch;
+        _store = store;
+        _publisher = publisher;
+        _options = options;
+        _metrics = metrics;
+        _logger = logger;
+    }
+
+    public int Partition { get; }
+
+    /// <summary>The ownership epoch this relay holds; its database writes are valid only while it is current.</summary>
+    public long Epoch { get; }
+
+    /// <summary>Stopping: a drain in progress completes the batch in flight and reads no further.</summary>
+    public void FinishBatchThenStop() => _finishBatchThenStop.Cancel();
+
+    public void Dispose() => _finishBatchThenStop.Dispose();
+
+    /// <summary>Publishes batches until the partition has nothing due (or a graceful stop was asked for).</summary>
+    internal async ValueTask DrainAsync(CancellationToken stopNow)
+    {
+        // Each drain's first read starts at the partition's first row, so rows of transactions that committed
+        // late (lower ids, visible only now) are found; later reads of the same drain continue after the last
+        // batch, an index range scan that does not walk the entries of rows just removed.
+        var batch = await _store.ReadBatchAsync(Partition, Epoch, after: 0, _options.BatchSize, stopNow).ConfigureAwait(false);
+        while (batch.Count > 0)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var outcomes = await _publisher.PublishAsync(Partition, batch, stopNow).ConfigureAwait(false);
+            var summary = BatchSummary.Of(batch, outcomes);
+            var more = batch.Count == _options.BatchSize && !_finishBatchThenStop.IsCancellationRequested;
+            if (more && summary.Completion.PublishedIds.Count == batch.Count)
+            {
+                // Everything was acknowledged: read the next batch while this one is removed. The next batch is
+                // produced only after this completion committed, so at most one acknowledged batch is ever
+                // waiting for removal (what a crash re-publishes), and the key order is that of the ids.
+                var completing = _store.CompleteAsync(Partition, Epoch, summary.Completion, stopNow);
+                var next = _store.ReadBatchAsync(Partition, Epoch, after: batch[^1].Id, _options.BatchSize, stopNow);
+                await Task.WhenAll(completing, next).ConfigureAwait(false);
+                Record(batch, outcomes, summary, started);
+                batch = await next.ConfigureAwait(false);
+                continue;
+            }
+
+            if (!summary.Completion.IsEmpty)
+                await _store.CompleteAsync(Partition, Epoch, summary.Completion, stopNow).ConfigureAwait(false);
+            Record(batch, outcomes, summary, started);
+            if (summary.TransientFailures > 0)
+                throw new TransientPublishException(Partition, summary.TransientFailures, summary.FirstTransientError);
+            if (!more) return;
+            // Rows were parked or held back: read from the start again, where the parking now holds their keys back.
+            batch = await _store.ReadBatchAsync(Partition, Epoch, after: 0, _options.BatchSize, stopNow).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>How long the partition may sleep: until its next scheduled message or the safety sweep.</summary>
+    internal async ValueTask<TimeSpan> NextWakeAsync(CancellationToken cancellationToken)
+    {
+        var due = await _store.TimeUntilNextDueAsync(Partition, Epoch, cancellationToken).ConfigureAwait(false);
+        return due is { } d && d < _options.SweepInterval ? d : _options.SweepInterval;
+    }
+
+    private void Record(IReadOnlyList<OutboxRow> batch, PublishOutcome[] outcomes, BatchSummary summary, long started)
+    {
+        var now = DateTimeOffset.UtcNow;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (outcomes[i].Status == PublishStatus.Acknowledged)
+                _metrics.CommitToAck.Record((now - batch[i].CreatedAt).TotalSeconds);
+        }
+        _metrics.Published.Add(summary.Completion.PublishedIds.Count);
+        _metrics.PublishedBytes.Add(summary.AcknowledgedBytes);
+        if (summary.Completion.Parked.Count > 0)
+        {
+            _metrics.PublishFailures.Add(summary.Completion.Parked.Count, new KeyValuePair<string, object?>("error.type", "permanent"));
+            foreach (var (id, reason) in summary.Completion.Parked) LogParked(_logger, Partition, id, reason);
+        }
+        if (summary.AckedAfterFailure > 0) LogAckedAfterFailure(_logger, Partition, summary.AckedAfterFailure);
+        if (summary.TransientFailures > 0)
+            _metrics.PublishFailures.Add(summary.TransientFailures, new KeyValuePair<string, object?>("error.type", "transient"));
+        _metrics.BatchSize.Record(batch.Count);
+        _metrics.DrainDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+    }
+
+    [LoggerMessage(EventId = OutboxEventId.MessageParked, Level = LogLevel.Warning, Message = "Partition {Partition}: row {RowId} parked: {Reason}")]
+    private static partial void LogParked(ILogger logger, int partition, long rowId, string reason);
+
+    [LoggerMessage(EventId = OutboxEventId.AcknowledgedOutOfOrder, Level = LogLevel.Warning, Message = "Partition {Partition}: {Count} message(s) were acknowledged after an earlier message of their key failed; Kafka holds them ahead of it")]
+    private static partial void LogAckedAfterFailure(ILogger logger, int partition, int count);
+}
