@@ -22,6 +22,7 @@ public sealed partial class PartitionRelay : IDisposable
     private readonly RelayMetrics _metrics;
     private readonly ILogger _logger;
     private readonly WakeSignal _wake = new();
+    private readonly AcknowledgedCompletion _completion;
     private readonly CancellationTokenSource _finishBatchThenStop = new();
     private readonly CancellationTokenSource _stopNow = new();
     private Task _loop = Task.CompletedTask;
@@ -37,6 +38,7 @@ public sealed partial class PartitionRelay : IDisposable
         _retry = retry;
         _metrics = metrics;
         _logger = logger;
+        _completion = new AcknowledgedCompletion(store, partition, epoch);
     }
 
     public int Partition { get; }
@@ -121,6 +123,8 @@ public sealed partial class PartitionRelay : IDisposable
         // Each drain's first read starts at the partition's first row, so rows of transactions that committed
         // late (lower ids, visible only now) are found; later reads of the same drain continue after the last
         // batch, an index range scan that does not walk the entries of rows just removed.
+        // A batch acknowledged by Kafka whose completion failed is completed first, not read and published again.
+        await _completion.SettleAsync(stopNow).ConfigureAwait(false);
         var batch = await _store.ReadBatchAsync(Partition, Epoch, after: 0, _options.BatchSize, stopNow).ConfigureAwait(false);
         while (batch.Count > 0)
         {
@@ -133,7 +137,7 @@ public sealed partial class PartitionRelay : IDisposable
                 // Everything was acknowledged: read the next batch while this one is removed. The next batch is
                 // produced only after this completion committed, so at most one acknowledged batch is ever
                 // waiting for removal (what a crash re-publishes), and the key order is that of the ids.
-                var completing = _store.CompleteAsync(Partition, Epoch, summary.Completion, stopNow);
+                var completing = _completion.CompleteAsync(summary.Completion, stopNow);
                 var next = _store.ReadBatchAsync(Partition, Epoch, after: batch[^1].Id, _options.BatchSize, stopNow);
                 await Task.WhenAll(completing, next).ConfigureAwait(false);
                 Record(batch, outcomes, summary, started);
@@ -142,7 +146,7 @@ public sealed partial class PartitionRelay : IDisposable
             }
 
             if (!summary.Completion.IsEmpty)
-                await _store.CompleteAsync(Partition, Epoch, summary.Completion, stopNow).ConfigureAwait(false);
+                await _completion.CompleteAsync(summary.Completion, stopNow).ConfigureAwait(false);
             Record(batch, outcomes, summary, started);
             if (summary.TransientFailures > 0)
                 throw new TransientPublishException(Partition, summary.TransientFailures, summary.FirstTransientError);
