@@ -93,8 +93,11 @@ public sealed partial class PartitionRelay : IDisposable
         {
             while (!_finishBatchThenStop.IsCancellationRequested)
             {
-                await _retry.ExecuteAsync(DrainAsync, _stopNow.Token).ConfigureAwait(false);
-                var wait = await _retry.ExecuteAsync(NextWakeAsync, _stopNow.Token).ConfigureAwait(false);
+                // A graceful stop ends the retries (their waits), never an attempt's batch in flight: that one
+                // stops only on _stopNow. Computing the next wake has nothing in flight, so a stop cancels it.
+                await _retry.ExecuteAsync(static (relay, _) => relay.DrainAsync(relay._stopNow.Token), this, sleepCancellation.Token)
+                    .ConfigureAwait(false);
+                var wait = await _retry.ExecuteAsync(NextWakeAsync, sleepCancellation.Token).ConfigureAwait(false);
                 await _wake.WaitAsync(wait, sleepCancellation.Token).ConfigureAwait(false);
             }
         }

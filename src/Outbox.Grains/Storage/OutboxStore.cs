@@ -15,6 +15,7 @@ public sealed class OutboxStore(NpgsqlDataSource dataSource, bool auditPublished
     private static readonly string ReadBatchSql = Read("read_batch.sql");
     private static readonly string CompleteBatchSql = Read("complete_batch.sql");
     private static readonly string NextDueSql = Read("next_due.sql");
+    private static readonly TimeSpan MaxWait = TimeSpan.FromDays(1);
 
     /// <summary>Takes a new ownership epoch for <paramref name="partition"/>.</summary>
     public async Task<long> ActivateAsync(int partition, string owner, CancellationToken cancellationToken)
@@ -83,7 +84,8 @@ public sealed class OutboxStore(NpgsqlDataSource dataSource, bool auditPublished
         command.Parameters.AddWithValue("partition", partition);
         command.Parameters.AddWithValue("epoch", epoch);
         var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-        return value is double seconds ? TimeSpan.FromSeconds(seconds) : null;
+        // Clamped here too, so no value the database returns can overflow TimeSpan (the relay sweeps meanwhile anyway).
+        return value is double seconds ? TimeSpan.FromSeconds(Math.Clamp(seconds, 0, MaxWait.TotalSeconds)) : null;
     }
 
     private static string Read(string file) => SqlResource.Read(typeof(OutboxStore).Assembly, "Sql." + file);
