@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using Npgsql;
+using Outbox.Grains.Publishing;
 
 namespace Outbox.Silo.Hosting;
 
@@ -10,11 +11,11 @@ namespace Outbox.Silo.Hosting;
 public sealed class ReadinessProbe : IDisposable
 {
     private readonly NpgsqlDataSource _dataSource;
-    private readonly IProducer<byte[], byte[]> _producer;
+    private readonly RelayProducer _producer;
     private readonly IOwnershipEngine _ownership;
     private readonly IHostApplicationLifetime _lifetime;
 
-    public ReadinessProbe(NpgsqlDataSource dataSource, IProducer<byte[], byte[]> producer, IOwnershipEngine ownership,
+    public ReadinessProbe(NpgsqlDataSource dataSource, RelayProducer producer, IOwnershipEngine ownership,
     IHostApplicationLifetime lifetime)
     {
         _dataSource = dataSource;
@@ -74,7 +75,7 @@ public sealed class ReadinessProbe : IDisposable
     {
         try
         {
-            using var admin = new DependentAdminClientBuilder(_producer.Handle).Build();
+            using var admin = new DependentAdminClientBuilder(_producer.Current.Handle).Build();
             var metadata = admin.GetMetadata(CheckTimeout);
             return metadata.Brokers.Count > 0;
         }

@@ -54,6 +54,7 @@ public static class SiloHost
         services.AddOptions<RetentionOptions>().Bind(configuration.GetSection(RetentionOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AdminOptions>().Bind(configuration.GetSection(AdminOptions.Section));
         services.AddSingleton<IValidateOptions<OutboxOptions>, OutboxOptionsValidator>();
+        services.AddSingleton<IValidateOptions<KafkaOptions>, KafkaOptionsValidator>();
     }
 
     private static void AddRelay(IServiceCollection services)
@@ -67,7 +68,7 @@ public static class SiloHost
         services.AddSingleton<EmbeddedKafka>();
         services.AddSingleton(sp => RelayProducerFactory.Create(
             sp.GetRequiredService<IOptions<KafkaOptions>>(), sp.GetRequiredService<EmbeddedKafka>(), sp.GetRequiredService<SiloIdentity>(),
-            sp.GetRequiredService<ILogger<IProducer<byte[], byte[]>>>()));
+            sp.GetRequiredService<ILogger<IProducer<byte[], byte[]>>>(), sp.GetRequiredService<ILogger<RelayProducer>>()));
         services.AddSingleton(sp => new OutboxStore(sp.GetRequiredService<NpgsqlDataSource>(),
             auditPublished: sp.GetRequiredService<IOptions<RelayOptions>>().Value.AuditRetention > TimeSpan.Zero));
         services.AddSingleton<IOutboxPublisher, KafkaPublisher>();

@@ -1,6 +1,7 @@
 using Confluent.Kafka;
 using Microsoft.Extensions.Options;
 using Outbox.Grains;
+using Outbox.Grains.Publishing;
 using Outbox.Silo.Hosting;
 
 namespace Outbox.Silo.Kafka;
@@ -39,15 +40,20 @@ public static partial class RelayProducerFactory
         return config;
     }
 
-    public static IProducer<byte[], byte[]> Create(IOptions<KafkaOptions> options, EmbeddedKafka embedded, SiloIdentity identity,
-        ILogger<IProducer<byte[], byte[]>> logger)
+    /// <summary>The shared producer's owner, which builds a new producer whenever the current one reports a fatal error.</summary>
+    public static RelayProducer Create(IOptions<KafkaOptions> options, EmbeddedKafka embedded, SiloIdentity identity,
+        ILogger<IProducer<byte[], byte[]>> logger, ILogger<RelayProducer> ownerLogger)
     {
         LibrdkafkaLoader.EnsureLoaded();
         var config = CreateConfig(options.Value, embedded.BootstrapServers, "outbox-relay-" + identity.Name);
-        return new ProducerBuilder<byte[], byte[]>(config)
-            .SetErrorHandler((_, error) => LogKafkaError(logger, error.Code, error.Reason, error.IsFatal))
+        return new RelayProducer(onFatal => new ProducerBuilder<byte[], byte[]>(config)
+            .SetErrorHandler((producer, error) =>
+            {
+                LogKafkaError(logger, error.Code, error.Reason, error.IsFatal);
+                if (error.IsFatal) onFatal(producer);
+            })
             .SetLogHandler((_, message) => LogLibrdkafka(logger, message.Facility, message.Message))
-            .Build();
+            .Build(), ownerLogger);
     }
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Kafka producer: {Code} {Reason} (fatal: {Fatal})")]
