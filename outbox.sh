@@ -2,7 +2,8 @@
 # One entry point. Every verb first sets up what is missing (PostgreSQL, librdkafka, the build), then runs.
 #   ./outbox.sh demo [--events N --rate R --silos S --chaos]   the main job on embedded defaults
 #   ./outbox.sh test                                            every test
-#   ./outbox.sh <verb> ...                                      any CLI verb: silo, migrate, status, drain, dev-kafka, bench, ...
+#   ./outbox.sh bench | dev-kafka ...                           tooling (tests/Outbox.Tools): benchmark, embedded Kafka
+#   ./outbox.sh <verb> ...                                      any silo CLI verb: silo, migrate, status, drain, parked, ...
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE="${OUTBOX_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/outbox-relay}"
@@ -18,6 +19,9 @@ case "$verb" in
   test)
     shift
     exec "$ROOT/scripts/test.sh" "$@"
+    ;;
+  demo|bench|dev-kafka)
+    exec dotnet "$ROOT/tests/Outbox.Tools/bin/Release/net10.0/Outbox.Tools.dll" "$@"
     ;;
   help|-h|--help)
     exec dotnet "$ROOT/src/Outbox.Silo/bin/Release/net10.0/Outbox.Silo.dll" --help

@@ -9,6 +9,15 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 N="${1:-1000000}"
 SERVER="${OUTBOX_DB:-Host=127.0.0.1;Username=outbox;Password=outbox;Database=outbox}"
 SILO="$ROOT/src/Outbox.Silo/bin/Release/net10.0/Outbox.Silo.dll"
+TOOLS="$ROOT/tests/Outbox.Tools/bin/Release/net10.0/Outbox.Tools.dll"
+
+# The embedded Kafka runs in a process of its own (the silo only talks to a Kafka it is given).
+KAFKA_OUT="$(mktemp)"
+dotnet "$TOOLS" dev-kafka >"$KAFKA_OUT" &
+KAFKA_PID=$!
+trap 'kill "$KAFKA_PID" 2>/dev/null || true; rm -f "$KAFKA_OUT"' EXIT
+until grep -q '^bootstrap.servers=' "$KAFKA_OUT"; do sleep 0.2; done
+BOOTSTRAP="$(sed -n 's/^bootstrap.servers=//p' "$KAFKA_OUT")"
 export PGHOST=127.0.0.1 PGUSER=outbox PGPASSWORD=outbox
 CACHE="${OUTBOX_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/outbox-relay}"
 export OUTBOX_LIBRDKAFKA="${OUTBOX_LIBRDKAFKA:-$CACHE/librdkafka-2.15.1/lib/librdkafka.so.1}"
@@ -37,7 +46,7 @@ drain() { # database connection-string label audit-retention [extra silo argumen
   local db="$1" cs="$2" label="$3" retention="$4"; shift 4
   local port=$((20000 + RANDOM % 20000)) start end silo
   start=$(date +%s.%N)
-  dotnet "$SILO" silo "--Outbox:ConnectionString=$cs" --Outbox:PartitionCount=64 --Kafka:BootstrapServers=embedded \
+  dotnet "$SILO" silo "--Outbox:ConnectionString=$cs" --Outbox:PartitionCount=64 "--Kafka:BootstrapServers=$BOOTSTRAP" \
     "--Urls=http://127.0.0.1:$port" "--Relay:AuditRetention=$retention" --Logging:LogLevel:Default=Warning "$@" &
   silo=$!
   while [ "$(psql -d "$db" -Atc 'select count(*) from outbox.messages')" != "0" ]; do sleep 2; done

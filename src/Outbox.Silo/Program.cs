@@ -8,14 +8,11 @@ var root = new RootCommand("Outbox relay: publishes PostgreSQL outbox rows to Ka
 {
     SiloCommand.Create(),
     MigrateCommand.Create(),
-    DevKafkaCommand.Create(),
-    DemoCommand.Create(),
     StatusCommand.Create(),
     DrainCommand.Create(),
     ParkedCommand.Create(),
     PauseCommand.Create(pause: true),
     PauseCommand.Create(pause: false),
     ReplayCommand.Create(),
-    BenchCommand.Create(),
 };
 return await CliInvocation.InvokeAsync(root, args);

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using Confluent.Kafka;
 using Microsoft.Extensions.Options;
-using Outbox.Grains;
 using Outbox.Grains.Diagnostics;
 using Outbox.Grains.Relay;
+using Outbox.Grains;
 using Outbox.Silo.Kafka;
 
 namespace Outbox.Silo.Hosting;
@@ -34,7 +34,6 @@ public sealed partial class KafkaGroupOwnership : IOwnershipEngine, IDisposable
     private readonly ClusterOptions _cluster;
     private readonly KafkaOptions _kafka;
     private readonly int _partitionCount;
-    private readonly EmbeddedKafka _embedded;
     private readonly SiloIdentity _identity;
     private readonly IPartitionActivator _activator;
     private readonly RelayMetrics _metrics;
@@ -56,14 +55,13 @@ public sealed partial class KafkaGroupOwnership : IOwnershipEngine, IDisposable
     private long _quarantineUntil;
     private int _pauses;
 
-    public KafkaGroupOwnership(IOptions<ClusterOptions> cluster, IOptions<KafkaOptions> kafka, IOptions<OutboxOptions> outbox, EmbeddedKafka embedded,
+    public KafkaGroupOwnership(IOptions<ClusterOptions> cluster, IOptions<KafkaOptions> kafka, IOptions<OutboxOptions> outbox,
         SiloIdentity identity, IPartitionActivator activator, RelayMetrics metrics, IHostApplicationLifetime lifetime, ILogger<KafkaGroupOwnership> logger)
     {
         _metrics = metrics;
         _cluster = cluster.Value;
         _kafka = kafka.Value;
         _partitionCount = outbox.Value.PartitionCount;
-        _embedded = embedded;
         _identity = identity;
         _activator = activator;
         _lifetime = lifetime;
@@ -79,7 +77,7 @@ public sealed partial class KafkaGroupOwnership : IOwnershipEngine, IDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         LibrdkafkaLoader.EnsureLoaded();
-        var connection = OwnershipConsumerConfig.Connection(_kafka, _embedded.BootstrapServers, _identity.Name);
+        var connection = OwnershipConsumerConfig.Connection(_kafka, _kafka.BootstrapServers, _identity.Name);
         await CoordinationTopic.EnsureAsync(connection, _cluster.CoordinationTopic, _partitionCount, _logger, cancellationToken).ConfigureAwait(false);
         var consumer = new ConsumerBuilder<Ignore, Ignore>(OwnershipConsumerConfig.Create(_cluster, connection))
             .SetPartitionsAssignedHandler((_, partitions) => OnAssigned(partitions))

@@ -7,12 +7,12 @@ public sealed class KafkaOptions
 {
     public const string Section = "Kafka";
 
-    /// <summary>Value of <see cref="BootstrapServers"/> that starts an embedded mock cluster inside the silo.</summary>
-    public const string Embedded = "embedded";
-
-    /// <summary>host:port[,host:port...], or "embedded" for an in-process mock cluster (development only).</summary>
+    /// <summary>
+    /// host:port[,host:port...]. The silo always talks to a Kafka it is given; for development, `outbox.sh dev-kafka`
+    /// hosts an embedded mock cluster in a process of its own and prints its bootstrap servers.
+    /// </summary>
     [Required(AllowEmptyStrings = false)]
-    [RegularExpression(@"^(embedded|[^,\s:]+:\d{1,5}(,[^,\s:]+:\d{1,5})*)$", ErrorMessage = "Kafka:BootstrapServers must be host:port[,host:port...] or 'embedded'.")]
+    [RegularExpression(@"^[^,\s:]+:\d{1,5}(,[^,\s:]+:\d{1,5})*$", ErrorMessage = "Kafka:BootstrapServers must be host:port[,host:port...].")]
     public string BootstrapServers { get; set; } = "";
 
     /// <summary>librdkafka linger.ms: how long the producer waits to fill a batch. Small keeps latency low.</summary>

@@ -2,14 +2,14 @@ using System.Diagnostics.CodeAnalysis;
 using Confluent.Kafka;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Outbox.Contracts;
 using Outbox.Contracts.Admin;
-using Outbox.Grains;
+using Outbox.Contracts;
 using Outbox.Grains.Diagnostics;
 using Outbox.Grains.Publishing;
 using Outbox.Grains.Relay;
 using Outbox.Grains.Retention;
 using Outbox.Grains.Storage;
+using Outbox.Grains;
 using Outbox.Silo.Http;
 using Outbox.Silo.Kafka;
 using Outbox.Silo.Telemetry;
@@ -65,9 +65,8 @@ public static class SiloHost
             return new SiloIdentity(cluster.SiloName ?? $"{Environment.MachineName}-{Environment.ProcessId}");
         });
         services.AddSingleton(sp => CreateDataSource(sp.GetRequiredService<IOptions<OutboxOptions>>().Value));
-        services.AddSingleton<EmbeddedKafka>();
         services.AddSingleton(sp => RelayProducerFactory.Create(
-            sp.GetRequiredService<IOptions<KafkaOptions>>(), sp.GetRequiredService<EmbeddedKafka>(), sp.GetRequiredService<SiloIdentity>(),
+            sp.GetRequiredService<IOptions<KafkaOptions>>(), sp.GetRequiredService<SiloIdentity>(),
             sp.GetRequiredService<ILogger<IProducer<byte[], byte[]>>>(), sp.GetRequiredService<ILogger<RelayProducer>>()));
         services.AddSingleton(sp => new OutboxStore(sp.GetRequiredService<NpgsqlDataSource>(),
             auditPublished: sp.GetRequiredService<IOptions<RelayOptions>>().Value.AuditRetention > TimeSpan.Zero));

@@ -41,11 +41,11 @@ public static partial class RelayProducerFactory
     }
 
     /// <summary>The shared producer's owner, which builds a new producer whenever the current one reports a fatal error.</summary>
-    public static RelayProducer Create(IOptions<KafkaOptions> options, EmbeddedKafka embedded, SiloIdentity identity,
+    public static RelayProducer Create(IOptions<KafkaOptions> options, SiloIdentity identity,
         ILogger<IProducer<byte[], byte[]>> logger, ILogger<RelayProducer> ownerLogger)
     {
         LibrdkafkaLoader.EnsureLoaded();
-        var config = CreateConfig(options.Value, embedded.BootstrapServers, "outbox-relay-" + identity.Name);
+        var config = CreateConfig(options.Value, options.Value.BootstrapServers, "outbox-relay-" + identity.Name);
         return new RelayProducer(onFatal => new ProducerBuilder<byte[], byte[]>(config)
             .SetErrorHandler((producer, error) =>
             {

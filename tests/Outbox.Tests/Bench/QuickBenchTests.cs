@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using Npgsql;
-using Outbox.Silo.Bench;
 using Outbox.Tests.Infrastructure;
+using Outbox.Tools.Bench;
 
 namespace Outbox.Tests.Bench;
 

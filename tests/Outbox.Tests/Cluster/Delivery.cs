@@ -1,4 +1,4 @@
-using Outbox.Silo.Verification;
+using Outbox.Tools.Verification;
 
 namespace Outbox.Tests.Cluster;
 

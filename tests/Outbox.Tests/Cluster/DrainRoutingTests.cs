@@ -1,7 +1,7 @@
 using Npgsql;
 using Outbox.Contracts;
-using Outbox.Silo.Verification;
 using Outbox.Tests.Infrastructure;
+using Outbox.Tools.Verification;
 using Xunit.Abstractions;
 
 namespace Outbox.Tests.Cluster;

@@ -1,6 +1,6 @@
 using Outbox.Grains.Storage;
-using Outbox.Silo.Verification;
 using Outbox.Tests.Infrastructure;
+using Outbox.Tools.Verification;
 using Xunit.Abstractions;
 
 namespace Outbox.Tests.Cluster;

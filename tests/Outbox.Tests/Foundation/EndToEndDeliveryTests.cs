@@ -1,6 +1,6 @@
 using Npgsql;
-using Outbox.Silo.Verification;
 using Outbox.Tests.Infrastructure;
+using Outbox.Tools.Verification;
 
 namespace Outbox.Tests.Foundation;
 

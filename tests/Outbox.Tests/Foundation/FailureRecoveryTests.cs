@@ -1,6 +1,7 @@
 using Outbox.Silo.Kafka;
-using Outbox.Silo.Verification;
 using Outbox.Tests.Infrastructure;
+using Outbox.Tools.Kafka;
+using Outbox.Tools.Verification;
 
 namespace Outbox.Tests.Foundation;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using Outbox.Contracts;
-using Outbox.Silo.Verification;
+using Outbox.Tools.Verification;
 
 namespace Outbox.Tests.Infrastructure;
 

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Outbox.Silo.Verification;
+using Outbox.Tools.Verification;
 
 namespace Outbox.Tests.Infrastructure;
 

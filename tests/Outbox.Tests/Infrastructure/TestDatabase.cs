@@ -1,6 +1,6 @@
 using Npgsql;
 using Outbox.Contracts.Schema;
-using Outbox.Silo.Verification;
+using Outbox.Tools.Verification;
 
 namespace Outbox.Tests.Infrastructure;
 

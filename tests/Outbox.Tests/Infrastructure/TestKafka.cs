@@ -1,4 +1,5 @@
 using Outbox.Silo.Kafka;
+using Outbox.Tools.Kafka;
 
 namespace Outbox.Tests.Infrastructure;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Outbox.Silo.Hosting;
-using Outbox.Silo.Verification;
+using Outbox.Tools.Verification;
 
 namespace Outbox.Tests.Infrastructure;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Net.Sockets;
-using Outbox.Silo.Verification;
+using System.Net;
+using Outbox.Tools.Verification;
 
 namespace Outbox.Tests.Observability;
 

@@ -1,9 +1,10 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Diagnostics;
 using Outbox.Grains.Diagnostics;
 using Outbox.Silo.Kafka;
 using Outbox.Tests.Infrastructure;
+using Outbox.Tools.Kafka;
 
 namespace Outbox.Tests.Observability;
 

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Outbox.Contracts;
 using Outbox.Silo.Kafka;
 using Outbox.Tests.Infrastructure;
+using Outbox.Tools.Kafka;
 
 namespace Outbox.Tests.Observability;
 

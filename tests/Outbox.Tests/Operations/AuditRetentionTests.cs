@@ -1,7 +1,7 @@
-using Outbox.Contracts;
 using Outbox.Contracts.Admin;
-using Outbox.Silo.Verification;
+using Outbox.Contracts;
 using Outbox.Tests.Infrastructure;
+using Outbox.Tools.Verification;
 
 namespace Outbox.Tests.Operations;
 

@@ -3,8 +3,8 @@ using System.Globalization;
 using System.Text.Json;
 using Outbox.Contracts;
 using Outbox.Silo.Commands;
-using Outbox.Silo.Verification;
 using Outbox.Tests.Infrastructure;
+using Outbox.Tools.Verification;
 
 namespace Outbox.Tests.Operations;
 

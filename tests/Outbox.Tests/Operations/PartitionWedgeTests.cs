@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using Outbox.Contracts;
-using Outbox.Silo.Verification;
 using Outbox.Tests.Infrastructure;
+using Outbox.Tools.Verification;
+using System.Diagnostics;
 
 namespace Outbox.Tests.Operations;
 

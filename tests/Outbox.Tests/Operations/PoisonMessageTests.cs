@@ -1,8 +1,9 @@
-using Outbox.Contracts;
 using Outbox.Contracts.Admin;
+using Outbox.Contracts;
 using Outbox.Silo.Kafka;
-using Outbox.Silo.Verification;
 using Outbox.Tests.Infrastructure;
+using Outbox.Tools.Kafka;
+using Outbox.Tools.Verification;
 using Xunit.Abstractions;
 
 namespace Outbox.Tests.Operations;

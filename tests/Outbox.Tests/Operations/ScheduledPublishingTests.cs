@@ -1,5 +1,5 @@
-using Outbox.Silo.Verification;
 using Outbox.Tests.Infrastructure;
+using Outbox.Tools.Verification;
 using Xunit.Abstractions;
 
 namespace Outbox.Tests.Operations;

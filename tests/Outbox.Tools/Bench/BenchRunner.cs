@@ -1,0 +1,48 @@
+using Spectre.Console;
+
+namespace Outbox.Tools.Bench;
+
+/// <summary>
+/// Runs the chosen scenarios in order on one environment, then prints a table of every figure and one
+/// machine-readable <c>bench: scenario=...</c> line per scenario.
+/// </summary>
+public sealed class BenchRunner(BenchSettings settings, TextWriter output)
+{
+    public async Task<IReadOnlyList<BenchResult>> RunAsync(CancellationToken cancellationToken)
+    {
+        var results = new List<BenchResult>();
+        var environment = await BenchEnvironment.CreateAsync(settings, output, cancellationToken).ConfigureAwait(false);
+        await using (environment.ConfigureAwait(false))
+        {
+            output.WriteLine($"bench: database {settings.Database}, embedded Kafka at {environment.BootstrapServers}, {settings.Partitions} partitions, " +
+                             $"batch {settings.BatchSize}, pool {settings.PoolSize}, scenarios {string.Join(",", settings.Scenarios)}");
+            foreach (var name in settings.Scenarios)
+            {
+                output.WriteLine($"bench: running {name}");
+                var result = await BenchScenarios.Create(name).RunAsync(environment, results, cancellationToken).ConfigureAwait(false);
+                output.WriteLine(result.Line);
+                results.Add(result);
+            }
+        }
+        PrintTable(results);
+        foreach (var result in results) output.WriteLine(result.Line);
+        return results;
+    }
+
+    private void PrintTable(IReadOnlyList<BenchResult> results)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(output),
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+        });
+        var table = new Table().Border(TableBorder.Simple).AddColumns("scenario", "figure", "value", "checks");
+        foreach (var result in results)
+        {
+            foreach (var (figure, value) in result.Figures)
+                table.AddRow(Markup.Escape(result.Scenario), Markup.Escape(figure), Markup.Escape(value), result.Correct ? "ok" : "FAILED");
+        }
+        console.Write(table);
+    }
+}

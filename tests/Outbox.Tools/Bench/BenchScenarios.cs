@@ -1,0 +1,24 @@
+namespace Outbox.Tools.Bench;
+
+/// <summary>
+/// The scenarios the benchmark knows, in the order they run; a new scenario is one more
+/// <see cref="IBenchScenario"/> here.
+/// </summary>
+public static class BenchScenarios
+{
+    public const string Backlog = "backlog";
+    public const string Steady = "steady";
+    public const string Baseline = "baseline";
+    public const string Failover = "failover";
+
+    public static IReadOnlyList<string> Names { get; } = [Backlog, Steady, Baseline, Failover];
+
+    public static IBenchScenario Create(string name) => name switch
+    {
+        Backlog => new BacklogScenario(),
+        Steady => new SteadyScenario(),
+        Baseline => new BaselineScenario(),
+        Failover => new FailoverScenario(),
+        _ => throw new ArgumentException($"Unknown scenario '{name}'; known: {string.Join(", ", Names)}.", nameof(name)),
+    };
+}

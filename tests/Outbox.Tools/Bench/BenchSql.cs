@@ -1,0 +1,20 @@
+using Outbox.Contracts;
+
+namespace Outbox.Tools.Bench;
+
+/// <summary>The benchmark's own statements (embedded Bench/Sql/*.sql).</summary>
+internal static class BenchSql
+{
+    public static string CopyMessages => Read("copy_messages.sql");
+    public static string ResetMessages => Read("reset_messages.sql");
+    public static string VacuumMessages => Read("vacuum_messages.sql");
+    public static string PauseAll => Read("pause_all.sql");
+    public static string WakeAll => Read("wake_all.sql");
+    public static string CountMessages => Read("count_messages.sql");
+    public static string NaiveSchema => Read("naive_schema.sql");
+    public static string NaiveLoad => Read("naive_load.sql");
+    public static string NaiveSelect => Read("naive_select.sql");
+    public static string NaiveMarkSent => Read("naive_mark_sent.sql");
+
+    private static string Read(string file) => SqlResource.Read(typeof(BenchSql).Assembly, "Bench.Sql." + file);
+}

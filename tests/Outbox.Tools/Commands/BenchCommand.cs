@@ -1,0 +1,101 @@
+using System.CommandLine;
+using Npgsql;
+using Outbox.Silo.Commands;
+using Outbox.Tools.Bench;
+
+namespace Outbox.Tools.Commands;
+
+/// <summary><c>bench</c>: throughput, latency and memory of the relay against a database ceiling and a naive baseline.</summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var defaults = new BenchSettings { ConnectionString = CliDefaults.ConnectionString };
+        var db = CliDefaults.Database();
+        var quick = new Option<bool>("--quick") { Description = "CI size: 20,000 messages, 5 s steady, 5 s baseline (checks correctness; figures mean little)" };
+        var scenarios = new Option<string[]>("--scenarios")
+        {
+            Description = $"Scenarios to run, in order, separated by spaces or commas ({string.Join(", ", BenchScenarios.Names)})",
+            DefaultValueFactory = _ => [.. BenchScenarios.Names],
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var messages = Positive("--messages", "Backlog rows to preload and drain", defaults.Messages);
+        var rate = Positive("--rate", "Steady scenario: business transactions per second", defaults.Rate);
+        var steadySeconds = Positive("--steady-seconds", "Steady scenario: seconds of writing", defaults.SteadySeconds);
+        var baselineSeconds = Positive("--baseline-seconds", "Baseline scenario: seconds the naive relay runs", defaults.BaselineSeconds);
+        var failoverEvents = Positive("--failover-events", "Failover scenario: events committed while one of three silos is killed", defaults.FailoverEvents);
+        var failoverRate = Positive("--failover-rate", "Failover scenario: business transactions per second", defaults.FailoverRate);
+        var writers = Positive("--writers", "Steady scenario: concurrent writer connections", defaults.Writers);
+        var keys = Positive("--keys", "Distinct ordering keys", defaults.Keys);
+        var payload = Positive("--payload-bytes", "Size of each JSON payload", defaults.PayloadBytes);
+        var partitions = Positive("--partitions", "Outbox partitions", defaults.Partitions);
+        var batch = Positive("--batch-size", "Relay:BatchSize of the silo and the ceiling drain", defaults.BatchSize);
+        var pool = Positive("--pool-size", "Outbox:MaxPoolSize of the silo and the ceiling drain", defaults.PoolSize);
+        var database = new Option<string>("--database") { Description = "Database to (re)create for the run", DefaultValueFactory = _ => defaults.Database };
+        var silo = new Option<string[]>("--silo")
+        {
+            Description = "Extra silo configuration Section:Key=value (repeatable), e.g. --silo Kafka:LingerMs=5",
+            DefaultValueFactory = _ => [],
+        };
+        var verbose = new Option<bool>("--verbose") { Description = "Show the silo's logs" };
+        var command = new Command("bench", "Benchmark the relay on local PostgreSQL and an embedded Kafka: backlog throughput and memory, steady latency, naive baseline, failover")
+        {
+            db, quick, scenarios, messages, rate, steadySeconds, baselineSeconds, failoverEvents, failoverRate, writers, keys, payload, partitions, batch, pool, database, silo, verbose,
+        };
+        command.Validators.Add(r =>
+        {
+            foreach (var name in Names(r.GetValue(scenarios)))
+                if (!BenchScenarios.Names.Contains(name)) r.AddError($"Unknown scenario '{name}'; known: {string.Join(", ", BenchScenarios.Names)}.");
+            foreach (var setting in r.GetValue(silo) ?? [])
+                if (!setting.Contains('=', StringComparison.Ordinal)) r.AddError($"--silo expects Section:Key=value, got '{setting}'.");
+        });
+        command.SetAction(async (parse, ct) =>
+        {
+            var settings = new BenchSettings
+            {
+                ConnectionString = parse.GetValue(db)!,
+                Database = parse.GetValue(database)!,
+                Scenarios = Names(parse.GetValue(scenarios)),
+                Messages = parse.GetValue(messages),
+                Rate = parse.GetValue(rate),
+                SteadySeconds = parse.GetValue(steadySeconds),
+                BaselineSeconds = parse.GetValue(baselineSeconds),
+                FailoverEvents = parse.GetValue(failoverEvents),
+                FailoverRate = parse.GetValue(failoverRate),
+                Writers = parse.GetValue(writers),
+                Keys = parse.GetValue(keys),
+                PayloadBytes = parse.GetValue(payload),
+                Partitions = parse.GetValue(partitions),
+                BatchSize = parse.GetValue(batch),
+                PoolSize = parse.GetValue(pool),
+                SiloConfiguration = parse.GetValue(silo)!.Select(s => s.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]),
+                Verbose = parse.GetValue(verbose),
+            };
+            if (parse.GetValue(quick)) settings = settings.AsQuick();
+            try
+            {
+                var results = await new BenchRunner(settings, Console.Out).RunAsync(ct).ConfigureAwait(false);
+                return results.All(r => r.Correct) ? ExitCodes.Ok : ExitCodes.Failed;
+            }
+            catch (NpgsqlException e)
+            {
+                await Console.Error.WriteLineAsync("bench: database unavailable: " + e.Message).ConfigureAwait(false);
+                return ExitCodes.DatabaseUnavailable;
+            }
+        });
+        return command;
+    }
+
+    private static string[] Names(string[]? values) =>
+        (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray();
+
+    private static Option<int> Positive(string name, string description, int defaultValue)
+    {
+        var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
+        option.Validators.Add(r =>
+        {
+            if (r.GetValue(option) < 1) r.AddError($"{name} must be at least 1.");
+        });
+        return option;
+    }
+}
