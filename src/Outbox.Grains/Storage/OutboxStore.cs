@@ -33,16 +33,21 @@ public sealed class OutboxStore(NpgsqlDataSource dataSource, bool auditPublished
         return (long)epoch;
     }
 
-    /// <summary>Up to <paramref name="limit"/> due rows of the partition with ids above <paramref name="after"/>, oldest first.</summary>
-    public async Task<IReadOnlyList<OutboxRow>> ReadBatchAsync(int partition, long epoch, long after, int limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// Up to <paramref name="limit"/> due rows of the partition with ids above <paramref name="after"/>, oldest first,
+    /// ending at the row whose payload reaches <paramref name="maxBytes"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<OutboxRow>> ReadBatchAsync(int partition, long epoch, long after, int limit, int maxBytes,
+        CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(ReadBatchSql);
         command.Parameters.AddWithValue("partition", partition);
         command.Parameters.AddWithValue("epoch", epoch);
         command.Parameters.AddWithValue("after", after);
         command.Parameters.AddWithValue("limit", limit);
+        command.Parameters.AddWithValue("max_bytes", (long)maxBytes);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var rows = new List<OutboxRow>(limit);
+        var rows = new List<OutboxRow>(Math.Min(limit, 1024));
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             rows.Add(new OutboxRow(

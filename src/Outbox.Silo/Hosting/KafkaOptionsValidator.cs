@@ -14,6 +14,8 @@ public sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
     public ValidateOptionsResult Validate(string? name, KafkaOptions options)
     {
         var failures = new List<string>();
+        if ((long)options.QueueMaxKbytes * 1024 < 4L * options.MessageMaxBytes)
+            failures.Add($"{KafkaOptions.Section}:{nameof(KafkaOptions.QueueMaxKbytes)}={options.QueueMaxKbytes} must hold at least 4 messages of {KafkaOptions.Section}:{nameof(KafkaOptions.MessageMaxBytes)}={options.MessageMaxBytes}.");
         foreach (var (key, value) in options.Producer)
         {
             if (Refusal(key.Trim().ToLowerInvariant(), value.Trim().ToLowerInvariant()) is { } why)

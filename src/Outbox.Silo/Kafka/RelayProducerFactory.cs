@@ -26,6 +26,8 @@ public static partial class RelayProducerFactory
             // The Java client's keyed partitioner, so a key lands on the same Kafka partition whoever produces it.
             Partitioner = Partitioner.Murmur2Random,
             QueueBufferingMaxMessages = 500_000,
+            // Bounded in bytes too: librdkafka's default (1 GiB) would let 1 MB payloads fill a silo's memory.
+            QueueBufferingMaxKbytes = options.QueueMaxKbytes,
             // The relay reads only each report's error: marshalling key, value and headers back into .NET for
             // every acknowledged message cost a good share of the silo's CPU (measured with `bench`).
             DeliveryReportFields = "status",

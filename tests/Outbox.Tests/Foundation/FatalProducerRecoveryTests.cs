@@ -1,10 +1,10 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
 using Confluent.Kafka;
 using Outbox.Grains.Publishing;
 using Outbox.Silo.Kafka;
 using Outbox.Tests.Infrastructure;
 using Outbox.Tools.Verification;
-using System.Reflection;
-using System.Runtime.InteropServices;
 
 namespace Outbox.Tests.Foundation;
 
