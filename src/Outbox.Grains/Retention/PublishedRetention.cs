@@ -32,7 +32,7 @@ public sealed partial class PublishedRetention(NpgsqlDataSource dataSource, IOpt
             catch (Exception e) when (e is NpgsqlException or TimeoutException)
             {
                 // The database is away; the next interval tries again and nothing is lost by waiting.
-                LogPurgeFailed(logger, e.Message);
+                LogPurgeFailed(logger, e);
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
@@ -56,6 +56,6 @@ public sealed partial class PublishedRetention(NpgsqlDataSource dataSource, IOpt
     [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "Retention removed {Count} audit rows older than {Retention}")]
     private static partial void LogPurged(ILogger logger, long count, TimeSpan retention);
 
-    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Retention purge failed ({Error}); retrying at the next interval")]
-    private static partial void LogPurgeFailed(ILogger logger, string error);
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Retention purge failed; retrying at the next interval")]
+    private static partial void LogPurgeFailed(ILogger logger, Exception exception);
 }

@@ -11,6 +11,10 @@ internal static class DrainCommand
     {
         var db = CliDefaults.Database();
         var partition = new Option<int?>("--partition") { Description = "Partition to drain" };
+        partition.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is < 0) r.AddError("--partition must be 0 or more.");
+        });
         var key = new Option<string?>("--key") { Description = "Drain the partition of this ordering key" };
         var command = new Command("drain", "Ask the owner of a partition to drain it now") { db, partition, key };
         command.Validators.Add(r =>

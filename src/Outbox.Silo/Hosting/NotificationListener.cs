@@ -53,7 +53,7 @@ public sealed partial class NotificationListener(IOptions<OutboxOptions> options
             catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException)
             {
                 IsListening = false;
-                LogListenFailed(logger, e.Message);
+                LogListenFailed(logger, e);
                 await Task.Delay(ReconnectDelay, stoppingToken).ConfigureAwait(false);
             }
         }
@@ -73,6 +73,6 @@ public sealed partial class NotificationListener(IOptions<OutboxOptions> options
     [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Listening for outbox notifications")]
     private static partial void LogListening(ILogger logger);
 
-    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Notification connection lost ({Error}); reconnecting, the sweep covers the gap")]
-    private static partial void LogListenFailed(ILogger logger, string error);
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Notification connection lost; reconnecting, the sweep covers the gap")]
+    private static partial void LogListenFailed(ILogger logger, Exception exception);
 }

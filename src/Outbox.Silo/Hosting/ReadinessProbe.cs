@@ -15,10 +15,10 @@ public sealed class ReadinessProbe : IDisposable
     private readonly IOwnershipEngine _ownership;
     private readonly IHostApplicationLifetime _lifetime;
 
-    public ReadinessProbe(NpgsqlDataSource dataSource, RelayProducer producer, IOwnershipEngine ownership,
+    public ReadinessProbe(StatusDatabase database, RelayProducer producer, IOwnershipEngine ownership,
     IHostApplicationLifetime lifetime)
     {
-        _dataSource = dataSource;
+        _dataSource = database.DataSource;
         _producer = producer;
         _ownership = ownership;
         _lifetime = lifetime;

@@ -52,9 +52,10 @@ public static class SiloHost
         services.AddOptions<RelayOptions>().Bind(configuration.GetSection(RelayOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ClusterOptions>().Bind(configuration.GetSection(ClusterOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RetentionOptions>().Bind(configuration.GetSection(RetentionOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<AdminOptions>().Bind(configuration.GetSection(AdminOptions.Section));
+        services.AddOptions<AdminOptions>().Bind(configuration.GetSection(AdminOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<OutboxOptions>, OutboxOptionsValidator>();
         services.AddSingleton<IValidateOptions<KafkaOptions>, KafkaOptionsValidator>();
+        services.AddSingleton<IValidateOptions<AdminOptions>, AdminOptionsValidator>();
     }
 
     private static void AddRelay(IServiceCollection services)
@@ -74,8 +75,10 @@ public static class SiloHost
         services.AddSingleton<RelayMetrics>();
         services.AddSingleton<PartitionDirectory>();
         services.AddSingleton<IPartitionActivator>(sp => sp.GetRequiredService<PartitionDirectory>());
-        services.AddSingleton(sp => new OutboxClient(sp.GetRequiredService<NpgsqlDataSource>()));
-        services.AddSingleton(sp => new OutboxAdmin(sp.GetRequiredService<NpgsqlDataSource>()));
+        services.AddSingleton(sp => new StatusDatabase(sp.GetRequiredService<IOptions<OutboxOptions>>().Value));
+        services.AddSingleton(sp => new OutboxClient(sp.GetRequiredService<StatusDatabase>().DataSource));
+        services.AddSingleton<CachedStatus>();
+        services.AddSingleton(sp => new OutboxAdmin(sp.GetRequiredService<StatusDatabase>().DataSource));
         services.AddSingleton<ReadinessProbe>();
 
         // Hosted services start in this order and stop in reverse: the schema is ready before any relay runs,

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Outbox.Silo.Hosting;
 using NpgsqlTypes;
 using Outbox.Contracts;
 using Outbox.Grains.Diagnostics;
@@ -26,10 +27,10 @@ public sealed partial class PartitionGauges : BackgroundService
     private readonly ILogger _logger;
     private volatile Snapshot _latest = new([], DateTimeOffset.UtcNow);
 
-    public PartitionGauges(IMeterFactory meterFactory, NpgsqlDataSource dataSource, PartitionDirectory directory, IOptions<TelemetryOptions> options,
+    public PartitionGauges(IMeterFactory meterFactory, StatusDatabase database, PartitionDirectory directory, IOptions<TelemetryOptions> options,
         ILogger<PartitionGauges> logger)
     {
-        _dataSource = dataSource;
+        _dataSource = database.DataSource;
         _directory = directory;
         _pollInterval = options.Value.StatusPollInterval;
         _logger = logger;
@@ -61,7 +62,7 @@ public sealed partial class PartitionGauges : BackgroundService
             {
                 // Keep the previous snapshot: a gauge that stops moving reads better than one that drops to zero while
                 // the database is away (readiness reports the outage).
-                LogPollFailed(_logger, e.Message);
+                LogPollFailed(_logger, e);
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
@@ -107,6 +108,6 @@ public sealed partial class PartitionGauges : BackgroundService
 
     private sealed record PartitionGauge(int Partition, long Backlog, long Scheduled, long Parked, double? OldestAgeSeconds);
 
-    [LoggerMessage(EventId = 7001, Level = LogLevel.Warning, Message = "Partition gauge poll failed ({Error}); gauges keep the previous values")]
-    private static partial void LogPollFailed(ILogger logger, string error);
+    [LoggerMessage(EventId = 7001, Level = LogLevel.Warning, Message = "Partition gauge poll failed; gauges keep the previous values")]
+    private static partial void LogPollFailed(ILogger logger, Exception exception);
 }

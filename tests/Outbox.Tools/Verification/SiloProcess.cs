@@ -24,6 +24,9 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The process's exit code, once it has exited.</summary>
+    public int ExitCode => _process.ExitCode;
+
     /// <summary>Starts <c>Outbox.Silo silo</c> with the given configuration (Section:Key -> value).</summary>
     public static SiloProcess Start(string name, IReadOnlyDictionary<string, string> configuration, Action<string>? output = null,
         IReadOnlyDictionary<string, string>? environment = null)
