@@ -67,6 +67,6 @@ public sealed partial class KafkaPublisher(RelayProducer relayProducer, ILogger<
         }
     }
 
-    [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Partition {Partition}: Kafka refused row {RowId} before sending: {Error}")]
+    [LoggerMessage(EventId = OutboxEventId.ProduceRefused, Level = LogLevel.Warning, Message = "Partition {Partition}: Kafka refused row {RowId} before sending: {Error}")]
     private static partial void LogProduceRejected(ILogger logger, int partition, long rowId, string? error);
 }

@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
+using Outbox.Grains.Diagnostics;
 
 namespace Outbox.Grains.Publishing;
 
@@ -57,6 +58,6 @@ public sealed partial class RelayProducer : IDisposable
         _current.Dispose();
     }
 
-    [LoggerMessage(EventId = 3003, Level = LogLevel.Error, Message = "Kafka producer {Producer} hit a fatal error and was replaced by a new one; batches in flight are retried on it")]
+    [LoggerMessage(EventId = OutboxEventId.ProducerReplaced, Level = LogLevel.Error, Message = "Kafka producer {Producer} hit a fatal error and was replaced by a new one; batches in flight are retried on it")]
     private static partial void LogReplaced(ILogger logger, string producer);
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Outbox.Grains.Diagnostics;
 using Outbox.Grains.Storage;
 using Polly;
 using Polly.Retry;
@@ -30,6 +31,6 @@ public static partial class RelayRetryPipeline
             })
             .Build();
 
-    [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "Relay attempt {Attempt} failed; retrying in {Delay}")]
+    [LoggerMessage(EventId = OutboxEventId.RelayRetrying, Level = LogLevel.Warning, Message = "Relay attempt {Attempt} failed; retrying in {Delay}")]
     private static partial void LogRetrying(ILogger logger, Exception? exception, int attempt, TimeSpan delay);
 }

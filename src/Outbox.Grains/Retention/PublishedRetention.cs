@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Outbox.Contracts;
+using Outbox.Grains.Diagnostics;
 using Outbox.Grains.Relay;
 
 namespace Outbox.Grains.Retention;
@@ -53,9 +54,9 @@ public sealed partial class PublishedRetention(NpgsqlDataSource dataSource, IOpt
         }
     }
 
-    [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "Retention removed {Count} audit rows older than {Retention}")]
+    [LoggerMessage(EventId = OutboxEventId.RetentionPurged, Level = LogLevel.Information, Message = "Retention removed {Count} audit rows older than {Retention}")]
     private static partial void LogPurged(ILogger logger, long count, TimeSpan retention);
 
-    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Retention purge failed; retrying at the next interval")]
+    [LoggerMessage(EventId = OutboxEventId.RetentionPurgeFailed, Level = LogLevel.Warning, Message = "Retention purge failed; retrying at the next interval")]
     private static partial void LogPurgeFailed(ILogger logger, Exception exception);
 }

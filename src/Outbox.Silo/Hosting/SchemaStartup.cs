@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Outbox.Contracts.Schema;
+using Outbox.Grains.Diagnostics;
 
 namespace Outbox.Silo.Hosting;
 
@@ -60,9 +61,9 @@ public sealed partial class SchemaStartup(NpgsqlDataSource dataSource, IOptions<
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "Applied {Count} outbox migration(s), schema now at version {Version}")]
+    [LoggerMessage(EventId = OutboxEventId.SchemaMigrated, Level = LogLevel.Information, Message = "Applied {Count} outbox migration(s), schema now at version {Version}")]
     private static partial void LogMigrated(ILogger logger, int count, int version);
 
-    [LoggerMessage(EventId = 4102, Level = LogLevel.Warning, Message = "Waiting for the outbox database")]
+    [LoggerMessage(EventId = OutboxEventId.DatabaseWaiting, Level = LogLevel.Warning, Message = "Waiting for the outbox database")]
     private static partial void LogWaiting(ILogger logger, Exception exception);
 }

@@ -108,6 +108,6 @@ public sealed partial class PartitionGauges : BackgroundService
 
     private sealed record PartitionGauge(int Partition, long Backlog, long Scheduled, long Parked, double? OldestAgeSeconds);
 
-    [LoggerMessage(EventId = 7001, Level = LogLevel.Warning, Message = "Partition gauge poll failed; gauges keep the previous values")]
+    [LoggerMessage(EventId = OutboxEventId.GaugePollFailed, Level = LogLevel.Warning, Message = "Partition gauge poll failed; gauges keep the previous values")]
     private static partial void LogPollFailed(ILogger logger, Exception exception);
 }

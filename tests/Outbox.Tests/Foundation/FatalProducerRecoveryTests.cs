@@ -2,7 +2,6 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using Confluent.Kafka;
 using Outbox.Grains.Publishing;
-using Outbox.Silo.Kafka;
 using Outbox.Tests.Infrastructure;
 using Outbox.Tools.Verification;
 
@@ -45,8 +44,10 @@ public sealed class FatalProducerRecoveryTests : RelayTestBase
         var property = typeof(Handle).GetProperty("LibrdkafkaHandle", BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public)
             ?? throw new InvalidOperationException("Confluent.Kafka's Handle no longer has LibrdkafkaHandle.");
         var rk = ((SafeHandle)property.GetValue(handle)!).DangerousGetHandle();
-        LibrdkafkaLoader.EnsureLoaded();
-        var library = NativeLibrary.Load(LibrdkafkaLoader.LoadedPath ?? "librdkafka");
+        // The library Confluent.Kafka itself loaded (librdkafka.redist's runtimes/<rid>/native), probed as it probes.
+        var library = new[] { "librdkafka", "centos8-librdkafka", "alpine-librdkafka" }
+            .Select(name => NativeLibrary.TryLoad(name, typeof(Library).Assembly, null, out var handle) ? handle : IntPtr.Zero)
+            .First(handle => handle != IntPtr.Zero);
         var inject = Marshal.GetDelegateForFunctionPointer<TestFatalError>(NativeLibrary.GetExport(library, "rd_kafka_test_fatal_error"));
         return inject(rk, (int)ErrorCode.OutOfOrderSequenceNumber, "injected by a test");
     }
