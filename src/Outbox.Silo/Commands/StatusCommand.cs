@@ -34,6 +34,12 @@ internal static class StatusCommand
                 else Render(output.Console, status);
                 return ExitCodes.Ok;
             }
+            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName
+                                                  or PostgresErrorCodes.UndefinedFunction)
+            {
+                await output.Error.WriteLineAsync("status: this database has no outbox schema; run `outbox.sh migrate --db ...` first").ConfigureAwait(false);
+                return ExitCodes.Failed;
+            }
             catch (NpgsqlException e)
             {
                 await output.Error.WriteLineAsync("status: database unavailable: " + e.Message).ConfigureAwait(false);

@@ -16,9 +16,9 @@ public static class SiloEndpoints
             var readiness = await probe.CheckAsync(ct).ConfigureAwait(false);
             return Results.Json(readiness, statusCode: readiness.IsReady ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         });
-        app.MapGet("/status", async (OutboxClient client, ActivePartitions directory, SiloIdentity silo, CancellationToken ct) =>
+        app.MapGet("/status", async (CachedStatus status, ActivePartitions directory, SiloIdentity silo, CancellationToken ct) =>
         {
-            var partitions = await client.GetStatusAsync(cancellationToken: ct).ConfigureAwait(false);
+            var partitions = await status.GetAsync(ct).ConfigureAwait(false);
             return Results.Ok(new { silo = silo.Name, active = directory.ActiveEpochs.Keys.Order().ToArray(), partitions });
         });
 
