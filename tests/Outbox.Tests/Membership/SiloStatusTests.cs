@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using Outbox.Contracts;
 using Outbox.Silo.Commands;
 using Outbox.Tests.Infrastructure;
+using Outbox.Tests.Observability;
 
 namespace Outbox.Tests.Membership;
 
@@ -68,6 +69,15 @@ public sealed class SiloStatusTests : RelayTestBase
         Assert.Equal("alive", (string?)silo["status"]);
         Assert.Equal(_clusterId, (string?)silo["clusterId"]);
         Assert.True(silo["lastIAmAlive"] is not null && silo["partitions"] is JsonArray);
+
+        // The page lists it among the silos, with its membership state, although it owns no partition.
+        await using var browser = await HeadlessChromium.StartAsync();
+        await browser.NavigateAsync(relay.BaseAddress);
+        await Eventually.TrueAsync(async () => await browser.EvaluateAsync(
+                "(() => { const row = document.querySelector('tr[data-silo=\"member-http\"]'); return row !== null && row.dataset.status === 'alive'; })()")
+                is JsonValue shown && shown.GetValue<bool>(),
+            TimeSpan.FromSeconds(30), "the status page shows the member as alive");
+        Assert.Empty(browser.Errors);
     }
 
     private async Task<string> RunStatusAsync(params string[] args)
