@@ -1,9 +1,9 @@
 # The relay silo. Built from the repository root:  docker build -t outbox-relay .
-# On a normal machine NuGet serves librdkafka.redist, which brings the native librdkafka Confluent.Kafka
-# needs; OUTBOX_USE_RDKAFKA_REDIST=true switches the build to it (the development machine builds its own).
+# The native Kafka client comes from NuGet (librdkafka.redist, with Confluent.Kafka) into the publish folder's
+# runtimes/<rid>/native; on the Debian-based runtime image Confluent.Kafka loads its self-contained build.
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
-ENV OUTBOX_USE_RDKAFKA_REDIST=true DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+ENV DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 WORKDIR /src
 # Restore first, from the project files only, so the layer is reused until a dependency changes.
 COPY Directory.Build.props Directory.Packages.props ./

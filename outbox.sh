@@ -1,16 +1,12 @@
 #!/usr/bin/env bash
-# One entry point. Every verb first sets up what is missing (PostgreSQL, librdkafka, the build), then runs.
+# One entry point. Every verb first sets up what is missing (PostgreSQL, the build), then runs.
 #   ./outbox.sh demo [--events N --rate R --silos S --chaos]   the main job on embedded defaults
-#   ./outbox.sh test                                            every test
+#   ./outbox.sh test [--fast]                                   every test; --fast: only the pure unit tests
 #   ./outbox.sh bench | dev-kafka ...                           tooling (tests/Outbox.Tools): benchmark, embedded Kafka
 #   ./outbox.sh <verb> ...                                      any silo CLI verb: silo, migrate, status, drain, parked, ...
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-CACHE="${OUTBOX_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/outbox-relay}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
-if [ -z "${OUTBOX_LIBRDKAFKA:-}" ] && [ "${OUTBOX_USE_RDKAFKA_REDIST:-}" != "true" ]; then
-  export OUTBOX_LIBRDKAFKA="$CACHE/librdkafka-2.15.1/lib/librdkafka.so.1"
-fi
 
 "$ROOT/scripts/setup.sh"
 

@@ -19,8 +19,6 @@ trap 'kill "$KAFKA_PID" 2>/dev/null || true; rm -f "$KAFKA_OUT"' EXIT
 until grep -q '^bootstrap.servers=' "$KAFKA_OUT"; do sleep 0.2; done
 BOOTSTRAP="$(sed -n 's/^bootstrap.servers=//p' "$KAFKA_OUT")"
 export PGHOST=127.0.0.1 PGUSER=outbox PGPASSWORD=outbox
-CACHE="${OUTBOX_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/outbox-relay}"
-export OUTBOX_LIBRDKAFKA="${OUTBOX_LIBRDKAFKA:-$CACHE/librdkafka-2.15.1/lib/librdkafka.so.1}"
 
 sizes() { # database label
   psql -d "$1" -At -F ' | ' -c "

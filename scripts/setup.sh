@@ -1,23 +1,18 @@
 #!/usr/bin/env bash
 # Brings a fresh machine of this kind to the point where the relay builds and runs:
-# Debian packages, a running local PostgreSQL with the outbox role, librdkafka 2.15.1 (built once from the
-# source that ships inside an npm package, cached outside the repository), then restore + build.
+# Debian packages, a running local PostgreSQL with the outbox role, then restore + build. The native Kafka
+# client (librdkafka) comes from NuGet with Confluent.Kafka (the librdkafka.redist package), like any .NET app's.
 # Idempotent and quiet when everything is already in place.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CACHE="${OUTBOX_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/outbox-relay}"
-RDKAFKA_VERSION="2.15.1"
-RDKAFKA_NPM="@confluentinc/kafka-javascript@1.10.1"
-RDKAFKA_PREFIX="$CACHE/librdkafka-$RDKAFKA_VERSION"
 PG_VERSION="${OUTBOX_PG_VERSION:-15}"
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 ensure_debian_packages() {
-  local wanted=(build-essential pkg-config libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev
-                "postgresql-$PG_VERSION" postgresql-contrib kcat chromium)
+  local wanted=("postgresql-$PG_VERSION" postgresql-contrib kcat chromium)
   local missing=()
   for p in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -58,19 +53,6 @@ ensure_postgres() {
   fi
 }
 
-ensure_librdkafka() {
-  [ -f "$RDKAFKA_PREFIX/lib/librdkafka.so.1" ] && return 0
-  log "building librdkafka $RDKAFKA_VERSION into $RDKAFKA_PREFIX (about a minute, once)"
-  local work; work="$(mktemp -d)"
-  (cd "$work" && npm pack --silent "$RDKAFKA_NPM" >/dev/null && tar xzf ./*.tgz)
-  local src="$work/package/deps/librdkafka"
-  (cd "$src" && ./configure --prefix="$RDKAFKA_PREFIX.tmp" --disable-curl --disable-gssapi >/dev/null \
-     && make -s -j"$(nproc)" -C src >/dev/null 2>&1 && make -s -C src install >/dev/null)
-  rm -rf "$RDKAFKA_PREFIX" && mv "$RDKAFKA_PREFIX.tmp" "$RDKAFKA_PREFIX"
-  # The .pc/.a files carry the temporary prefix; only the shared object is used.
-  rm -rf "$work"
-}
-
 build() {
   log "building the solution"
   dotnet build "$ROOT/Outbox.sln" -c Release -nologo -v quiet -clp:ErrorsOnly >/dev/null \
@@ -79,5 +61,4 @@ build() {
 
 ensure_debian_packages
 ensure_postgres
-ensure_librdkafka
 [ "${OUTBOX_SKIP_BUILD:-0}" = "1" ] || build

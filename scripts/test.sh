@@ -1,12 +1,26 @@
 #!/usr/bin/env bash
 # Runs every test (unit, integration on real PostgreSQL + embedded Kafka, multi-process cluster tests) and
 # ends with one plain line "tests: N passed, N failed". Extra arguments go to `dotnet test` (e.g. --filter).
+#   --fast   only the pure unit tests ([Trait("Category", "Unit")]: no database, no Kafka), in seconds;
+#            combines with a --filter of your own.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RESULTS="$ROOT/artifacts/test-results"
+fast=0 filter="" args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --fast) fast=1 ;;
+    --filter) filter="$2"; shift ;;
+    --filter=*) filter="${1#--filter=}" ;;
+    *) args+=("$1") ;;
+  esac
+  shift
+done
+if [ "$fast" = 1 ]; then filter="Category=Unit${filter:+&($filter)}"; fi
+[ -n "$filter" ] && args+=(--filter "$filter")
 rm -rf "$RESULTS" && mkdir -p "$RESULTS"
 dotnet test "$ROOT/tests/Outbox.Tests/Outbox.Tests.csproj" -c Release --no-build \
-  --logger "trx;LogFileName=tests.trx" --logger "console;verbosity=normal" --results-directory "$RESULTS" "$@" \
+  --logger "trx;LogFileName=tests.trx" --logger "console;verbosity=normal" --results-directory "$RESULTS" ${args[@]+"${args[@]}"} \
   2>&1 | tee "$RESULTS/console.log"
 rc=${PIPESTATUS[0]}
 trx="$RESULTS/tests.trx"

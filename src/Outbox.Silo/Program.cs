@@ -1,8 +1,5 @@
 using System.CommandLine;
 using Outbox.Silo.Commands;
-using Outbox.Silo.Kafka;
-
-LibrdkafkaLoader.EnsureLoaded();
 
 var root = new RootCommand("Outbox relay: publishes PostgreSQL outbox rows to Kafka, in order, at least once")
 {

@@ -1,9 +1,6 @@
 using System.CommandLine;
 using Outbox.Silo.Commands;
-using Outbox.Silo.Kafka;
 using Outbox.Tools.Commands;
-
-LibrdkafkaLoader.EnsureLoaded();
 
 var root = new RootCommand("Outbox relay tooling: the demo, the benchmark and an embedded Kafka for development")
 {

@@ -65,6 +65,6 @@ public sealed partial class KafkaPublisher(IProducer<byte[], byte[]> producer, I
         }
     }
 
-    [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Partition {Partition}: Kafka refused row {RowId} before sending: {Error}")]
+    [LoggerMessage(EventId = OutboxEventId.ProduceRefused, Level = LogLevel.Warning, Message = "Partition {Partition}: Kafka refused row {RowId} before sending: {Error}")]
     private static partial void LogProduceRejected(ILogger logger, int partition, long rowId, string? error);
 }

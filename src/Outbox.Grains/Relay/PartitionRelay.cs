@@ -180,21 +180,21 @@ public sealed partial class PartitionRelay : IDisposable
         _metrics.DrainDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
 
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Partition {Partition} activated with epoch {Epoch}")]
+    [LoggerMessage(EventId = OutboxEventId.PartitionActivated, Level = LogLevel.Information, Message = "Partition {Partition} activated with epoch {Epoch}")]
     private static partial void LogActivated(ILogger logger, int partition, long epoch);
 
-    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Partition {Partition} (epoch {Epoch}) deactivated")]
+    [LoggerMessage(EventId = OutboxEventId.PartitionDeactivated, Level = LogLevel.Information, Message = "Partition {Partition} (epoch {Epoch}) deactivated")]
     private static partial void LogDeactivated(ILogger logger, int partition, long epoch);
 
-    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Partition {Partition}: epoch {Epoch} was fenced off by a newer owner; stopping")]
+    [LoggerMessage(EventId = OutboxEventId.PartitionFenced, Level = LogLevel.Warning, Message = "Partition {Partition}: epoch {Epoch} was fenced off by a newer owner; stopping")]
     private static partial void LogFenced(ILogger logger, int partition, long epoch);
 
-    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Partition {Partition}: row {RowId} parked: {Reason}")]
+    [LoggerMessage(EventId = OutboxEventId.MessageParked, Level = LogLevel.Warning, Message = "Partition {Partition}: row {RowId} parked: {Reason}")]
     private static partial void LogParked(ILogger logger, int partition, long rowId, string reason);
 
-    [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Partition {Partition}: {Count} message(s) were acknowledged after an earlier message of their key failed; Kafka holds them ahead of it")]
+    [LoggerMessage(EventId = OutboxEventId.AcknowledgedOutOfOrder, Level = LogLevel.Warning, Message = "Partition {Partition}: {Count} message(s) were acknowledged after an earlier message of their key failed; Kafka holds them ahead of it")]
     private static partial void LogAckedAfterFailure(ILogger logger, int partition, int count);
 
-    [LoggerMessage(EventId = 1005, Level = LogLevel.Error, Message = "Partition {Partition}: relay stopped on an unexpected error")]
+    [LoggerMessage(EventId = OutboxEventId.RelayFailed, Level = LogLevel.Error, Message = "Partition {Partition}: relay stopped on an unexpected error")]
     private static partial void LogRelayFailed(ILogger logger, Exception exception, int partition);
 }

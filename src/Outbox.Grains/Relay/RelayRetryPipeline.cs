@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Outbox.Grains.Diagnostics;
 using Outbox.Grains.Storage;
 using Polly;
 using Polly.Retry;
@@ -24,12 +25,12 @@ public static partial class RelayRetryPipeline
                 ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not (OperationCanceledException or PartitionFencedException)),
                 OnRetry = args =>
                 {
-                    LogRetrying(logger, args.AttemptNumber + 1, args.RetryDelay, args.Outcome.Exception?.GetType().Name, args.Outcome.Exception?.Message);
+                    LogRetrying(logger, args.Outcome.Exception, args.AttemptNumber + 1, args.RetryDelay);
                     return ValueTask.CompletedTask;
                 },
             })
             .Build();
 
-    [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "Relay attempt {Attempt} failed; retrying in {Delay}: {ErrorType}: {Error}")]
-    private static partial void LogRetrying(ILogger logger, int attempt, TimeSpan delay, string? errorType, string? error);
+    [LoggerMessage(EventId = OutboxEventId.RelayRetrying, Level = LogLevel.Warning, Message = "Relay attempt {Attempt} failed; retrying in {Delay}")]
+    private static partial void LogRetrying(ILogger logger, Exception? exception, int attempt, TimeSpan delay);
 }

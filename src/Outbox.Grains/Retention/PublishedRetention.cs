@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Outbox.Contracts;
+using Outbox.Grains.Diagnostics;
 using Outbox.Grains.Relay;
 
 namespace Outbox.Grains.Retention;
@@ -32,7 +33,7 @@ public sealed partial class PublishedRetention(NpgsqlDataSource dataSource, IOpt
             catch (Exception e) when (e is NpgsqlException or TimeoutException)
             {
                 // The database is away; the next interval tries again and nothing is lost by waiting.
-                LogPurgeFailed(logger, e.Message);
+                LogPurgeFailed(logger, e);
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
@@ -53,9 +54,9 @@ public sealed partial class PublishedRetention(NpgsqlDataSource dataSource, IOpt
         }
     }
 
-    [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "Retention removed {Count} audit rows older than {Retention}")]
+    [LoggerMessage(EventId = OutboxEventId.RetentionPurged, Level = LogLevel.Information, Message = "Retention removed {Count} audit rows older than {Retention}")]
     private static partial void LogPurged(ILogger logger, long count, TimeSpan retention);
 
-    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Retention purge failed ({Error}); retrying at the next interval")]
-    private static partial void LogPurgeFailed(ILogger logger, string error);
+    [LoggerMessage(EventId = OutboxEventId.RetentionPurgeFailed, Level = LogLevel.Warning, Message = "Retention purge failed; retrying at the next interval")]
+    private static partial void LogPurgeFailed(ILogger logger, Exception exception);
 }

@@ -76,7 +76,6 @@ public sealed partial class KafkaGroupOwnership : IOwnershipEngine, IDisposable
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        LibrdkafkaLoader.EnsureLoaded();
         var connection = OwnershipConsumerConfig.Connection(_kafka, _kafka.BootstrapServers, _identity.Name);
         await CoordinationTopic.EnsureAsync(connection, _cluster.CoordinationTopic, _partitionCount, _logger, cancellationToken).ConfigureAwait(false);
         var consumer = new ConsumerBuilder<Ignore, Ignore>(OwnershipConsumerConfig.Create(_cluster, connection))
@@ -250,33 +249,33 @@ public sealed partial class KafkaGroupOwnership : IOwnershipEngine, IDisposable
         _stopping.Dispose();
     }
 
-    [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Joining ownership group {GroupId} on {Topic} (session timeout {SessionTimeoutMs} ms)")]
+    [LoggerMessage(EventId = OutboxEventId.OwnershipJoining, Level = LogLevel.Information, Message = "Joining ownership group {GroupId} on {Topic} (session timeout {SessionTimeoutMs} ms)")]
     private static partial void LogJoining(ILogger logger, string groupId, string topic, int sessionTimeoutMs);
 
-    [LoggerMessage(EventId = 5002, Level = LogLevel.Information, Message = "Assigned partitions [{Partitions}]; now owning {Count}")]
+    [LoggerMessage(EventId = OutboxEventId.OwnershipAssigned, Level = LogLevel.Information, Message = "Assigned partitions [{Partitions}]; now owning {Count}")]
     private static partial void LogAssigned(ILogger logger, int[] partitions, int count);
 
-    [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Revoked partitions [{Partitions}]: finishing in-flight batches, then handing them on")]
+    [LoggerMessage(EventId = OutboxEventId.OwnershipRevoked, Level = LogLevel.Information, Message = "Revoked partitions [{Partitions}]: finishing in-flight batches, then handing them on")]
     private static partial void LogRevoked(ILogger logger, int[] partitions);
 
-    [LoggerMessage(EventId = 5004, Level = LogLevel.Warning, Message = "Lost partitions [{Partitions}] (group session expired): stopped at once")]
+    [LoggerMessage(EventId = OutboxEventId.OwnershipLost, Level = LogLevel.Warning, Message = "Lost partitions [{Partitions}] (group session expired): stopped at once")]
     private static partial void LogLost(ILogger logger, int[] partitions);
 
-    [LoggerMessage(EventId = 5005, Level = LogLevel.Warning, Message = "Process stood still for {GapSeconds:0.0}s: treating all partitions as lost; re-activating only what the group assigns after {QuarantineSeconds:0.0}s")]
+    [LoggerMessage(EventId = OutboxEventId.OwnershipPauseDetected, Level = LogLevel.Warning, Message = "Process stood still for {GapSeconds:0.0}s: treating all partitions as lost; re-activating only what the group assigns after {QuarantineSeconds:0.0}s")]
     private static partial void LogPaused(ILogger logger, double gapSeconds, double quarantineSeconds);
 
-    [LoggerMessage(EventId = 5006, Level = LogLevel.Information, Message = "Activation interrupted (by a rebalance, or slower than {Seconds}s); what is still assigned is activated next round")]
+    [LoggerMessage(EventId = OutboxEventId.OwnershipActivationInterrupted, Level = LogLevel.Information, Message = "Activation interrupted (by a rebalance, or slower than {Seconds}s); what is still assigned is activated next round")]
     private static partial void LogActivationInterrupted(ILogger logger, double seconds);
 
-    [LoggerMessage(EventId = 5007, Level = LogLevel.Warning, Message = "Relays did not {What} within {Seconds}s; they finish in the background, fenced by the next owner's epoch")]
+    [LoggerMessage(EventId = OutboxEventId.OwnershipSlow, Level = LogLevel.Warning, Message = "Relays did not {What} within {Seconds}s; they finish in the background, fenced by the next owner's epoch")]
     private static partial void LogSlow(ILogger logger, string what, double seconds);
 
-    [LoggerMessage(EventId = 5008, Level = LogLevel.Warning, Message = "Kafka ownership consumer: {Code} {Reason}")]
+    [LoggerMessage(EventId = OutboxEventId.OwnershipConsumerError, Level = LogLevel.Warning, Message = "Kafka ownership consumer: {Code} {Reason}")]
     private static partial void LogKafkaError(ILogger logger, ErrorCode code, string reason);
 
-    [LoggerMessage(EventId = 5009, Level = LogLevel.Debug, Message = "librdkafka {Facility}: {Message}")]
+    [LoggerMessage(EventId = OutboxEventId.OwnershipLibrdkafkaLog, Level = LogLevel.Debug, Message = "librdkafka {Facility}: {Message}")]
     private static partial void LogLibrdkafka(ILogger logger, string facility, string message);
 
-    [LoggerMessage(EventId = 5011, Level = LogLevel.Critical, Message = "The ownership loop failed; all partitions dropped and the silo stops")]
+    [LoggerMessage(EventId = OutboxEventId.OwnershipLoopFailed, Level = LogLevel.Critical, Message = "The ownership loop failed; all partitions dropped and the silo stops")]
     private static partial void LogOwnershipFailed(ILogger logger, Exception exception);
 }

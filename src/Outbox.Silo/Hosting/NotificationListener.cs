@@ -1,3 +1,4 @@
+using Outbox.Grains.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -53,7 +54,7 @@ public sealed partial class NotificationListener(IOptions<OutboxOptions> options
             catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException)
             {
                 IsListening = false;
-                LogListenFailed(logger, e.Message);
+                LogListenFailed(logger, e);
                 await Task.Delay(ReconnectDelay, stoppingToken).ConfigureAwait(false);
             }
         }
@@ -70,9 +71,9 @@ public sealed partial class NotificationListener(IOptions<OutboxOptions> options
         foreach (var partition in directory.ActiveEpochs.Keys) directory.Trigger(partition);
     }
 
-    [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Listening for outbox notifications")]
+    [LoggerMessage(EventId = OutboxEventId.NotificationsListening, Level = LogLevel.Information, Message = "Listening for outbox notifications")]
     private static partial void LogListening(ILogger logger);
 
-    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Notification connection lost ({Error}); reconnecting, the sweep covers the gap")]
-    private static partial void LogListenFailed(ILogger logger, string error);
+    [LoggerMessage(EventId = OutboxEventId.NotificationsLost, Level = LogLevel.Warning, Message = "Notification connection lost; reconnecting, the sweep covers the gap")]
+    private static partial void LogListenFailed(ILogger logger, Exception exception);
 }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Outbox.Contracts.Schema;
+using Outbox.Grains.Diagnostics;
 
 namespace Outbox.Silo.Hosting;
 
@@ -38,7 +39,7 @@ public sealed partial class SchemaStartup(NpgsqlDataSource dataSource, IOptions<
             }
             catch (NpgsqlException e) when (e is not PostgresException && DateTime.UtcNow < deadline)
             {
-                LogWaiting(logger, e.Message);
+                LogWaiting(logger, e);
                 await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
             }
             catch (NpgsqlException e) when (e is not PostgresException)
@@ -50,9 +51,9 @@ public sealed partial class SchemaStartup(NpgsqlDataSource dataSource, IOptions<
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "Applied {Count} outbox migration(s), schema now at version {Version}")]
+    [LoggerMessage(EventId = OutboxEventId.SchemaMigrated, Level = LogLevel.Information, Message = "Applied {Count} outbox migration(s), schema now at version {Version}")]
     private static partial void LogMigrated(ILogger logger, int count, int version);
 
-    [LoggerMessage(EventId = 4102, Level = LogLevel.Warning, Message = "Waiting for the outbox database: {Error}")]
-    private static partial void LogWaiting(ILogger logger, string error);
+    [LoggerMessage(EventId = OutboxEventId.DatabaseWaiting, Level = LogLevel.Warning, Message = "Waiting for the outbox database")]
+    private static partial void LogWaiting(ILogger logger, Exception exception);
 }

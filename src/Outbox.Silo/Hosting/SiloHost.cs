@@ -41,6 +41,7 @@ public static class SiloHost
         var app = builder.Build();
         app.MapSiloEndpoints();
         app.MapStatusPage();
+        app.MapSiloMetrics();
         return app;
     }
 
@@ -93,7 +94,8 @@ public static class SiloHost
     /// <summary>The relay's own small pool: bounded, named, with prepared statements for the hot queries.</summary>
     public static NpgsqlDataSource CreateDataSource(OutboxOptions options)
     {
-        var builder = new NpgsqlDataSourceBuilder(options.ConnectionString);
+        // The name labels the pool's metrics (db.client.connection.pool.name) instead of the connection string.
+        var builder = new NpgsqlDataSourceBuilder(options.ConnectionString) { Name = "outbox-relay" };
         builder.ConnectionStringBuilder.MaxPoolSize = options.MaxPoolSize;
         builder.ConnectionStringBuilder.ApplicationName ??= "outbox-relay";
         builder.ConnectionStringBuilder.MaxAutoPrepare = 16;

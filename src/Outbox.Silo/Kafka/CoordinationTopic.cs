@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
+using Outbox.Grains.Diagnostics;
 
 namespace Outbox.Silo.Kafka;
 
@@ -69,6 +70,6 @@ internal static partial class CoordinationTopic
         }
     }
 
-    [LoggerMessage(EventId = 5010, Level = LogLevel.Information, Message = "Created coordination topic {Topic} with {Partitions} partitions")]
+    [LoggerMessage(EventId = OutboxEventId.CoordinationTopicCreated, Level = LogLevel.Information, Message = "Created coordination topic {Topic} with {Partitions} partitions")]
     private static partial void LogCreated(ILogger logger, string topic, int partitions);
 }

@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using Microsoft.Extensions.Options;
+using Outbox.Grains.Diagnostics;
 using Outbox.Grains;
 using Outbox.Silo.Hosting;
 
@@ -42,7 +43,6 @@ public static partial class RelayProducerFactory
     public static IProducer<byte[], byte[]> Create(IOptions<KafkaOptions> options, SiloIdentity identity,
         ILogger<IProducer<byte[], byte[]>> logger)
     {
-        LibrdkafkaLoader.EnsureLoaded();
         var config = CreateConfig(options.Value, options.Value.BootstrapServers, "outbox-relay-" + identity.Name);
         return new ProducerBuilder<byte[], byte[]>(config)
             .SetErrorHandler((_, error) => LogKafkaError(logger, error.Code, error.Reason, error.IsFatal))
@@ -50,9 +50,9 @@ public static partial class RelayProducerFactory
             .Build();
     }
 
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Kafka producer: {Code} {Reason} (fatal: {Fatal})")]
+    [LoggerMessage(EventId = OutboxEventId.ProducerError, Level = LogLevel.Warning, Message = "Kafka producer: {Code} {Reason} (fatal: {Fatal})")]
     private static partial void LogKafkaError(ILogger logger, ErrorCode code, string reason, bool fatal);
 
-    [LoggerMessage(EventId = 3002, Level = LogLevel.Debug, Message = "librdkafka {Facility}: {Message}")]
+    [LoggerMessage(EventId = OutboxEventId.ProducerLibrdkafkaLog, Level = LogLevel.Debug, Message = "librdkafka {Facility}: {Message}")]
     private static partial void LogLibrdkafka(ILogger logger, string facility, string message);
 }

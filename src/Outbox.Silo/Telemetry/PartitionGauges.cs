@@ -61,7 +61,7 @@ public sealed partial class PartitionGauges : BackgroundService
             {
                 // Keep the previous snapshot: a gauge that stops moving reads better than one that drops to zero while
                 // the database is away (readiness reports the outage).
-                LogPollFailed(_logger, e.Message);
+                LogPollFailed(_logger, e);
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
@@ -107,6 +107,6 @@ public sealed partial class PartitionGauges : BackgroundService
 
     private sealed record PartitionGauge(int Partition, long Backlog, long Scheduled, long Parked, double? OldestAgeSeconds);
 
-    [LoggerMessage(EventId = 7001, Level = LogLevel.Warning, Message = "Partition gauge poll failed ({Error}); gauges keep the previous values")]
-    private static partial void LogPollFailed(ILogger logger, string error);
+    [LoggerMessage(EventId = OutboxEventId.GaugePollFailed, Level = LogLevel.Warning, Message = "Partition gauge poll failed; gauges keep the previous values")]
+    private static partial void LogPollFailed(ILogger logger, Exception exception);
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Npgsql;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -11,12 +12,17 @@ namespace Outbox.Silo.Telemetry;
 
 /// <summary>
 /// Wires the silo's telemetry: the backlog gauges and the publish-rate history (always, they are cheap and
-/// feed the status page), and OpenTelemetry export of metrics and traces over OTLP when an endpoint is set.
+/// feed the status page), metrics on a Prometheus scrape endpoint (always: <c>/metrics</c>), and OpenTelemetry
+/// export of metrics and traces over OTLP when an endpoint is set. Metrics are the relay's, Npgsql's (connection
+/// pool) and Orleans' own; traces are the relay's send spans and Npgsql's database spans.
 /// </summary>
 public static class TelemetryRegistration
 {
-    /// <summary>Npgsql's own meter: connection pool usage (db.client.connection.count by state, max, pending requests).</summary>
-    public const string NpgsqlMeter = "Npgsql";
+    /// <summary>The meter Orleans' runtime instruments live in (membership ring, activations, messaging, reminders).</summary>
+    public const string OrleansMeter = "Microsoft.Orleans";
+
+    /// <summary>Where every silo serves its metrics in Prometheus' text format.</summary>
+    public const string ScrapePath = "/metrics";
 
     [RequiresUnreferencedCode("Options binding and validation use reflection.")]
     public static void AddSiloTelemetry(this IServiceCollection services, IConfiguration configuration)
@@ -34,23 +40,36 @@ public static class TelemetryRegistration
         });
 
         var options = section.Get<TelemetryOptions>() ?? new TelemetryOptions();
-        if (!options.ExportEnabled) return;
-        services.AddOpenTelemetry()
+        var telemetry = services.AddOpenTelemetry()
             .ConfigureResource(r => r
                 .AddService(options.ServiceName, autoGenerateServiceInstanceId: false)
                 .AddDetector(sp => new SiloResourceDetector(sp.GetRequiredService<SiloIdentity>())))
-            .WithMetrics(metrics => metrics
-                .AddMeter(RelayMetrics.MeterName, NpgsqlMeter)
-                .AddOtlpExporter((exporter, reader) =>
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(RelayMetrics.MeterName, OrleansMeter)
+                    .AddNpgsqlInstrumentation()
+                    .AddPrometheusExporter();
+                if (options.ExportEnabled)
                 {
-                    Configure(exporter, options, "v1/metrics");
-                    reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)options.ExportInterval.TotalMilliseconds;
-                }))
-            .WithTracing(tracing => tracing
-                .AddSource(RelayTracing.SourceName)
-                .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(options.TraceSampleRatio)))
-                .AddOtlpExporter(exporter => Configure(exporter, options, "v1/traces")));
+                    metrics.AddOtlpExporter((exporter, reader) =>
+                    {
+                        Configure(exporter, options, "v1/metrics");
+                        reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)options.ExportInterval.TotalMilliseconds;
+                    });
+                }
+            });
+        // Spans only leave the process over OTLP: without a collector no tracer listens, and the relay skips
+        // building them altogether.
+        if (!options.ExportEnabled) return;
+        telemetry.WithTracing(tracing => tracing
+            .AddSource(RelayTracing.SourceName)
+            .AddNpgsql()
+            .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(options.TraceSampleRatio)))
+            .AddOtlpExporter(exporter => Configure(exporter, options, "v1/traces")));
     }
+
+    /// <summary>Serves the metrics at <see cref="ScrapePath"/> for Prometheus to scrape (no admin token: like the health probes).</summary>
+    public static void MapSiloMetrics(this WebApplication app) => app.MapPrometheusScrapingEndpoint(ScrapePath);
 
     private static void Configure(OtlpExporterOptions exporter, TelemetryOptions options, string httpSignalPath)
     {

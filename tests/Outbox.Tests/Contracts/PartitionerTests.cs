@@ -1,10 +1,9 @@
-using System.Text;
 using Outbox.Contracts;
 using Outbox.Tests.Infrastructure;
 
 namespace Outbox.Tests.Contracts;
 
-/// <summary>Every writer (C#, SQL, Kafka's own partitioner) must agree on a key's hash.</summary>
+/// <summary>Every writer (C# and SQL here, Kafka's own partitioner in Murmur2Tests) must agree on a key's hash.</summary>
 public sealed class PartitionerTests : IAsyncLifetime
 {
     private readonly TestDatabase _db = new();
@@ -12,17 +11,6 @@ public sealed class PartitionerTests : IAsyncLifetime
     public Task InitializeAsync() => _db.InitializeAsync();
 
     public Task DisposeAsync() => _db.DisposeAsync();
-
-    [Theory]
-    // Kafka's own test vectors (org.apache.kafka.common.utils.UtilsTest.testMurmur2).
-    [InlineData("21", -973932308)]
-    [InlineData("foobar", -790332482)]
-    [InlineData("a-little-bit-long-string", -985981536)]
-    [InlineData("a-little-bit-longer-string", -1486304829)]
-    [InlineData("lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", -58897971)]
-    [InlineData("abc", 479470107)]
-    public void Murmur2MatchesKafka(string key, int expected) =>
-        Assert.Equal(expected, OutboxPartitioner.Murmur2(Encoding.UTF8.GetBytes(key)));
 
     [Fact]
     public async Task SqlAndCSharpPutEveryKeyInTheSamePartition()

@@ -5,6 +5,7 @@ using Outbox.Grains.Storage;
 namespace Outbox.Tests.Grains;
 
 /// <summary>How per-row publish outcomes turn into database work: remove only what Kafka acknowledged.</summary>
+[Trait("Category", "Unit")]
 public sealed class BatchSummaryTests
 {
     private static OutboxRow Row(long id, string key) =>

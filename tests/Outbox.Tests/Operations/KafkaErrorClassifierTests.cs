@@ -5,6 +5,7 @@ using Outbox.Grains.Publishing;
 namespace Outbox.Tests.Operations;
 
 /// <summary>Only errors no retry can fix park a key; everything else is retried.</summary>
+[Trait("Category", "Unit")]
 public sealed class KafkaErrorClassifierTests
 {
     [Theory]

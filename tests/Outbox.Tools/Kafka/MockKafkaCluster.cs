@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
+using System.Reflection;
 using System.Text;
-using Outbox.Silo.Kafka;
 
 namespace Outbox.Tools.Kafka;
 
@@ -18,7 +18,6 @@ public sealed partial class MockKafkaCluster : IDisposable
     public MockKafkaCluster(int brokers = 3)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(brokers, 1);
-        Native.Library = LibrdkafkaLoader.LoadForMock();
         var errors = new byte[512];
         var conf = Native.ConfNew();
         // The handle only hosts the cluster; keep it from warning that it has no bootstrap.servers itself.
@@ -86,13 +85,27 @@ public sealed partial class MockKafkaCluster : IDisposable
 
     private static partial class Native
     {
-        // The mock API is not part of Confluent.Kafka's bindings, so it is bound here against the same library.
-        public static IntPtr Library;
+        // The mock API is not part of Confluent.Kafka's bindings, so it is bound here, by the same library names
+        // and the same probing (librdkafka.redist's runtimes/<rid>/native), to the very library Confluent.Kafka
+        // loads: a mock cluster and a client of another copy would share no state. Confluent's Linux loader tries
+        // the GSSAPI build (librdkafka.so, which needs the libsasl2.so.3 of RHEL-like systems) before the
+        // self-contained one (centos8-librdkafka.so, what Debian ends up with); musl systems get the Alpine build.
+        private const string Lib = "librdkafka";
+        private static readonly string[] Candidates = ["librdkafka", "centos8-librdkafka", "alpine-librdkafka"];
 
-        static Native() => NativeLibrary.SetDllImportResolver(typeof(Native).Assembly, (name, _, _) =>
-            name == "rdkafka-mock" ? Library : IntPtr.Zero);
+        static Native() => NativeLibrary.SetDllImportResolver(typeof(Native).Assembly, Resolve);
 
-        private const string Lib = "rdkafka-mock";
+        private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath)
+        {
+            if (name != Lib) return IntPtr.Zero;
+            foreach (var candidate in Candidates)
+            {
+                // Probed on behalf of Confluent.Kafka's assembly, as its own bindings are (dlopen hands back the
+                // handle it already holds when it loaded the same file first).
+                if (NativeLibrary.TryLoad(candidate, typeof(Confluent.Kafka.Library).Assembly, null, out var handle)) return handle;
+            }
+            throw new DllNotFoundException("librdkafka (from the librdkafka.redist package) could not be loaded for the mock cluster.");
+        }
 
         [LibraryImport(Lib, EntryPoint = "rd_kafka_conf_new")]
         public static partial IntPtr ConfNew();
