@@ -17,7 +17,7 @@ public static class SiloEndpoints
             var readiness = await probe.CheckAsync(ct).ConfigureAwait(false);
             return Results.Json(readiness, statusCode: readiness.IsReady ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         });
-        app.MapGet("/status", async (OutboxClient client, PartitionDirectory directory, SiloIdentity silo, NpgsqlDataSource dataSource, CancellationToken ct) =>
+        app.MapGet("/status", async (OutboxClient client, ActivePartitions directory, SiloIdentity silo, NpgsqlDataSource dataSource, CancellationToken ct) =>
         {
             var partitions = await client.GetStatusAsync(cancellationToken: ct).ConfigureAwait(false);
             var silos = await new SiloMembershipReader(dataSource).GetSilosAsync(ct).ConfigureAwait(false);
@@ -26,12 +26,12 @@ public static class SiloEndpoints
 
         var admin = app.MapGroup("/admin").AddEndpointFilter<AdminTokenFilter>();
         admin.MapAdminEndpoints();
-        admin.MapPost("/partitions/{partition:int}/drain", async (int partition, OutboxClient client, PartitionDirectory directory, CancellationToken ct) =>
+        admin.MapPost("/partitions/{partition:int}/drain", async (int partition, OutboxClient client, ActivePartitions directory, CancellationToken ct) =>
         {
             try
             {
-                // Local owner: wake it directly. Either way the NOTIFY reaches whichever silo owns it.
-                var local = directory.Trigger(partition);
+                // A grain call: Orleans routes it to wherever the partition is active.
+                var local = directory.IsActive(partition);
                 await client.RequestDrainAsync(partition, ct).ConfigureAwait(false);
                 return Results.Accepted(value: new { partition, ownedHere = local });
             }
