@@ -53,6 +53,9 @@ public static class OutboxEventId
     /// <summary>librdkafka's own log line, from the producer (Debug).</summary>
     public const int ProducerLibrdkafkaLog = 3002;
 
+    /// <summary>The shared Kafka producer hit a fatal error and was replaced by a new one; batches in flight are retried on it (Error).</summary>
+    public const int ProducerReplaced = 3003;
+
     /// <summary>The silo listens for outbox notifications (Information).</summary>
     public const int NotificationsListening = 4001;
 

@@ -23,6 +23,7 @@ public sealed class ExactlyOnceDelivery
         Store = store;
         TransactionTimeout = options.TransactionTimeout;
         PublisherLogger = loggers.CreateLogger<KafkaPublisher>();
+        RelayProducerLogger = loggers.CreateLogger<RelayProducer>();
         _logger = loggers.CreateLogger<TransactionalPublisher>();
     }
 
@@ -37,6 +38,8 @@ public sealed class ExactlyOnceDelivery
     internal TimeSpan TransactionTimeout { get; }
 
     internal ILogger<KafkaPublisher> PublisherLogger { get; }
+
+    internal ILogger<RelayProducer> RelayProducerLogger { get; }
 
     /// <summary>
     /// Ensures the progress topic and returns the mode ready for partitions to activate.

@@ -264,7 +264,11 @@ public sealed partial class TransactionalPublisher : IOutboxPublisher, IAsyncDis
             throw;
         }
         _producer = producer;
-        _messages = new KafkaPublisher(producer, _delivery.PublisherLogger);
+        // The partition's producer is never replaced behind its back (a fatal error ends the session instead), so the
+        // wrapper only hands it to the publisher; the producer is disposed here, not through the wrapper.
+#pragma warning disable CA2000
+        _messages = new KafkaPublisher(new RelayProducer(_ => producer, _delivery.RelayProducerLogger), _delivery.PublisherLogger);
+#pragma warning restore CA2000
     }
 
     private async Task LoseProducerAsync(KafkaException error)

@@ -22,9 +22,9 @@ public static class OutboxRelaySiloBuilderExtensions
     /// Registers the partition grains, their placement and keeper, the relay's options (validated at start-up)
     /// and services. Idempotent: a second call only applies <paramref name="configure"/> again.
     /// The host provides what is deployment-specific: an <see cref="NpgsqlDataSource"/> for the outbox database
-    /// (the relay's own bounded pool, which may commit asynchronously), an <c>IProducer&lt;byte[], byte[]&gt;</c>
-    /// for Kafka, and Orleans clustering and reminder storage (see Outbox.Silo); for <c>Relay:Delivery=ExactlyOnce</c>
-    /// also an <see cref="ExactlyOnceHost"/> (docs/exactly-once.md).
+    /// (the relay's own bounded pool, which may commit asynchronously), a <see cref="RelayProducer"/> (the
+    /// Kafka producer, replaced after a fatal error), and Orleans clustering and reminder storage (see Outbox.Silo); for
+    /// <c>Relay:Delivery=ExactlyOnce</c> also an <see cref="ExactlyOnceHost"/> (docs/exactly-once.md).
     /// </summary>
     public static ISiloBuilder AddOutboxRelay(this ISiloBuilder builder, Action<RelayOptions>? configure = null)
     {

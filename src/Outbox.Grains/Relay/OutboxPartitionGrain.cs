@@ -43,6 +43,7 @@ public sealed partial class OutboxPartitionGrain : Grain, IOutboxPartitionGrain,
     private readonly ActivePartitions _active;
     private readonly ILogger<OutboxPartitionGrain> _logger;
     private readonly CancellationTokenSource _stopNow = new();
+    private readonly CancellationTokenSource _stopRetrying = new();
     private PartitionDrainer? _drainer;
     private TransactionalPublisher? _transactional;
     private IGrainTimer? _timer;
@@ -116,6 +117,8 @@ public sealed partial class OutboxPartitionGrain : Grain, IOutboxPartitionGrain,
         _stopping = true;
         _timer?.Dispose();
         _drainer?.FinishBatchThenStop();
+        // A graceful stop ends the retries' waits at once; a batch in flight still finishes (only _stopNow stops it).
+        await _stopRetrying.CancelAsync();
         // Orleans cancels the token after its deactivation timeout: a batch stuck behind an outage is then
         // abandoned (it stays in the outbox for the next owner, whose epoch fences this one's late writes).
         await using (cancellationToken.Register(_stopNow.Cancel))
@@ -141,6 +144,7 @@ public sealed partial class OutboxPartitionGrain : Grain, IOutboxPartitionGrain,
     {
         _drainer?.Dispose();
         _stopNow.Dispose();
+        _stopRetrying.Dispose();
     }
 
     private Task OnTimer(CancellationToken cancellationToken)
@@ -162,10 +166,11 @@ public sealed partial class OutboxPartitionGrain : Grain, IOutboxPartitionGrain,
             while (_drainRequested && !_stopping)
             {
                 _drainRequested = false;
-                await _retry.ExecuteAsync(drainer.DrainAsync, _stopNow.Token);
+                await _retry.ExecuteAsync(static (state, _) => state.drainer.DrainAsync(state.stopNow), (drainer, stopNow: _stopNow.Token),
+                    _stopRetrying.Token);
             }
             if (_stopping) return;
-            var wait = await _retry.ExecuteAsync(drainer.NextWakeAsync, _stopNow.Token);
+            var wait = await _retry.ExecuteAsync(drainer.NextWakeAsync, _stopRetrying.Token);
             await HousekeepAsync(drainer);
             if (!_stopping) _timer?.Change(_drainRequested ? TimeSpan.Zero : wait, Timeout.InfiniteTimeSpan);
         }
@@ -175,9 +180,9 @@ public sealed partial class OutboxPartitionGrain : Grain, IOutboxPartitionGrain,
             _stopping = true;
             DeactivateOnIdle();
         }
-        catch (OperationCanceledException) when (_stopNow.IsCancellationRequested)
+        catch (OperationCanceledException) when (_stopRetrying.IsCancellationRequested)
         {
-            // Deactivation gave up waiting; the loop ends here by design.
+            // Deactivating: retries end, or the deactivation timeout gave up on the batch; the cycle ends here by design.
         }
         catch (Exception e)
         {

@@ -15,6 +15,15 @@ public sealed class RelayOptions
     [Range(1, 10_000)]
     public int BatchSize { get; set; } = 1000;
 
+    /// <summary>
+    /// Payload bytes read into one batch: a batch ends at the row that reaches this budget (always at least one
+    /// row), so 1 MB payloads cannot make a batch of BatchSize rows weigh a gigabyte. A partition holds at most
+    /// two batches (the one being completed and the next), so relay memory is bounded by about
+    /// owned partitions x 2 x (BatchMaxBytes + one message), plus the producer queue (Kafka:QueueMaxKbytes).
+    /// </summary>
+    [Range(64 * 1024, 256 * 1024 * 1024)]
+    public int BatchMaxBytes { get; set; } = 2 * 1024 * 1024;
+
     /// <summary>Safety sweep: a partition drains at least this often even if every trigger was lost.</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "01:00:00")]
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(5);

@@ -15,6 +15,12 @@ internal static class DrainCommand
     {
         var db = CliDefaults.Database();
         var partition = new Option<int?>("--partition") { Description = "Partition to drain" };
+        partition.Validators.Add(r =>
+        {
+            // Only a number that parsed: anything else is already reported as not a number.
+            if (r.Tokens is [{ } token] && int.TryParse(token.Value, System.Globalization.CultureInfo.InvariantCulture, out var value) && value < 0)
+                r.AddError("--partition must be 0 or more.");
+        });
         var key = new Option<string?>("--key") { Description = "Drain the partition of this ordering key" };
         var clusterId = ClusterConnection.ClusterId();
         var command = new Command("drain", "Ask the owner of a partition to drain it now") { db, partition, key, clusterId };
