@@ -4,6 +4,7 @@ using Orleans;
 using Orleans.Runtime;
 using Outbox.Contracts;
 using Outbox.Grains.Diagnostics;
+using Outbox.Grains.ExactlyOnce;
 using Outbox.Grains.Placement;
 using Outbox.Grains.Publishing;
 using Outbox.Grains.Storage;
@@ -33,6 +34,7 @@ public sealed partial class OutboxPartitionGrain : Grain, IOutboxPartitionGrain,
     private readonly OutboxStore _store;
     private readonly OwnershipCheck _ownership;
     private readonly IOutboxPublisher _publisher;
+    private readonly ExactlyOnceStartup _exactlyOnce;
     private readonly RelayOptions _options;
     private readonly ResiliencePipeline _retry;
     private readonly RelayMetrics _metrics;
@@ -43,6 +45,7 @@ public sealed partial class OutboxPartitionGrain : Grain, IOutboxPartitionGrain,
     private readonly CancellationTokenSource _stopNow = new();
     private readonly CancellationTokenSource _stopRetrying = new();
     private PartitionDrainer? _drainer;
+    private TransactionalPublisher? _transactional;
     private IGrainTimer? _timer;
     private Task _cycle = Task.CompletedTask;
     private bool _drainRequested;
@@ -50,12 +53,13 @@ public sealed partial class OutboxPartitionGrain : Grain, IOutboxPartitionGrain,
     private bool? _hasReminder;
     private DateTime _nextHousekeeping;
 
-    public OutboxPartitionGrain(OutboxStore store, OwnershipCheck ownership, IOutboxPublisher publisher, IOptions<RelayOptions> options,
-        RelayRetry retry, RelayMetrics metrics, PartitionAssignment assignment, ILocalSiloDetails silo, ActivePartitions active, ILogger<OutboxPartitionGrain> logger)
+    public OutboxPartitionGrain(OutboxStore store, OwnershipCheck ownership, IOutboxPublisher publisher, ExactlyOnceStartup exactlyOnce,
+        IOptions<RelayOptions> options, RelayRetry retry, RelayMetrics metrics, PartitionAssignment assignment, ILocalSiloDetails silo, ActivePartitions active, ILogger<OutboxPartitionGrain> logger)
     {
         _store = store;
         _ownership = ownership;
         _publisher = publisher;
+        _exactlyOnce = exactlyOnce;
         _options = options.Value;
         _retry = retry.Pipeline;
         _metrics = metrics;
@@ -72,7 +76,15 @@ public sealed partial class OutboxPartitionGrain : Grain, IOutboxPartitionGrain,
         if (Partition < 0 || Partition >= _options.PartitionCount)
             throw new InvalidOperationException($"Partition {Partition} does not exist: the outbox has partitions 0 to {_options.PartitionCount - 1}.");
         var epoch = await _retry.ExecuteAsync(async ct => await _store.ActivateAsync(Partition, _silo.Name, ct), cancellationToken);
-        _drainer = new PartitionDrainer(Partition, epoch, _store, _publisher, _options, _metrics, _logger);
+        var publisher = _publisher;
+        if (_exactlyOnce.Enabled)
+        {
+            // Exactly-once: the partition's own transactional producer, started after the epoch is taken
+            // (InitTransactions fences a previous owner's producer) and reconciled before the first read.
+            var delivery = await _exactlyOnce.DeliveryAsync(cancellationToken);
+            publisher = _transactional = await _retry.ExecuteAsync(async ct => await delivery.ActivateAsync(Partition, epoch, ct), cancellationToken);
+        }
+        _drainer = new PartitionDrainer(Partition, epoch, _store, publisher, _options, _metrics, _logger);
         _active.Add(Partition, epoch);
         _metrics.Rebalances.Add(1);
         LogActivated(_logger, Partition, epoch, _silo.Name);
@@ -120,6 +132,7 @@ public sealed partial class OutboxPartitionGrain : Grain, IOutboxPartitionGrain,
                 // Stopped by the deactivation timeout; nothing more to do.
             }
         }
+        if (_transactional is not null) await _transactional.DisposeAsync();
         if (_drainer is { } drainer)
         {
             _active.Remove(Partition, drainer.Epoch);

@@ -35,6 +35,10 @@ public sealed class RelayOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>At-least-once (default) or exactly-once for read-committed consumers; see <see cref="DeliveryMode"/>.</summary>
+    [EnumDataType(typeof(DeliveryMode))]
+    public DeliveryMode Delivery { get; set; } = DeliveryMode.AtLeastOnce;
+
     /// <summary>Copy published rows to outbox.published for this long (zero: delete at once).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "3650.00:00:00")]
     public TimeSpan AuditRetention { get; set; } = TimeSpan.Zero;
