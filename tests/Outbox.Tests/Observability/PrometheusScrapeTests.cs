@@ -28,15 +28,17 @@ public sealed class PrometheusScrapeTests : RelayTestBase
         await Eventually.TrueAsync(async () =>
             {
                 scrape = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
-                var sent = Sum(scrape, "messaging_client_sent_messages_total");
-                return sent >= messages && sent == verifier.Received;
+                return Sum(scrape, "messaging_client_sent_messages_total") >= messages;
             },
             TimeSpan.FromSeconds(15), "the published counter reaches the number of acknowledged messages");
 
-        // At least once: a batch re-published after a failed completion is acknowledged (and counted) again, so
-        // the counters match every copy the independent consumer received, duplicates included.
-        Assert.Equal(verifier.Received, Sum(scrape, "messaging_client_sent_messages_total"));
-        Assert.Equal(verifier.Received, Sum(scrape, "outbox_commit_to_ack_duration_seconds_count"));
+        // At least once: every message is counted once it is acknowledged, and a re-published batch may be
+        // counted again, but never more often than copies reached Kafka (what the independent consumer saw).
+        foreach (var series in new[] { "messaging_client_sent_messages_total", "outbox_commit_to_ack_duration_seconds_count" })
+        {
+            var counted = Sum(scrape, series);
+            Assert.InRange(counted, messages, verifier.Received);
+        }
         Assert.Equal(TestDatabase.Partitions, Sum(scrape, "outbox_partitions_owned"));
         Assert.Equal(0, Sum(scrape, "outbox_backlog"));
         Assert.Contains("outbox_backlog_oldest_age_seconds{", scrape, StringComparison.Ordinal);
