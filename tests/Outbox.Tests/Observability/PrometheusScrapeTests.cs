@@ -37,7 +37,7 @@ public sealed class PrometheusScrapeTests : RelayTestBase
         foreach (var series in new[] { "messaging_client_sent_messages_total", "outbox_commit_to_ack_duration_seconds_count" })
         {
             var counted = Sum(scrape, series);
-            Assert.InRange(counted, messages, verifier.Received);
+            Assert.InRange(counted, (double)messages, (double)verifier.Received);
         }
         Assert.Equal(TestDatabase.Partitions, Sum(scrape, "outbox_partitions_owned"));
         Assert.Equal(0, Sum(scrape, "outbox_backlog"));
