@@ -81,6 +81,9 @@ public static class ExactlyOnceSilo
             ["ExactlyOnce:ProgressTopic"] = kafka.CreateTopic("progress", TestDatabase.Partitions),
             ["ExactlyOnce:TransactionalIdPrefix"] = "test-" + Guid.NewGuid().ToString("N")[..8],
             ["ExactlyOnce:TransactionTimeout"] = "00:00:20",
+            // The crash tests hold every partition's delete on a row lock, and a waiting delete holds its connection:
+            // the pool must outnumber the partitions, or the reads of the last ones wait for a connection.
+            ["Outbox:MaxPoolSize"] = (TestDatabase.Partitions + 8).ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         if (batchSize is { } size) settings["Relay:BatchSize"] = size.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return settings;
