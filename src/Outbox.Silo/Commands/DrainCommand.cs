@@ -11,6 +11,8 @@ namespace Outbox.Silo.Commands;
 /// </summary>
 internal static class DrainCommand
 {
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
+
     public static Command Create()
     {
         var db = CliDefaults.Database();
@@ -59,11 +61,16 @@ internal static class DrainCommand
 
     private static async Task<IHost?> TryConnectAsync(string connectionString, string clusterId, CliOutput output, CancellationToken ct)
     {
+        // An operator's command must not hang on a cluster that is down or unreachable: past the deadline the
+        // request goes through the database, which any silo owning the partition turns into the same grain call.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(ConnectTimeout);
         try
         {
-            return await ClusterConnection.ConnectAsync(connectionString, clusterId, ct).ConfigureAwait(false);
+            return await ClusterConnection.ConnectAsync(connectionString, clusterId, deadline.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is OrleansException or NpgsqlException or TimeoutException or InvalidOperationException)
+        catch (Exception e) when (e is OrleansException or NpgsqlException or TimeoutException or InvalidOperationException
+                                      || (e is OperationCanceledException && !ct.IsCancellationRequested))
         {
             await output.Error.WriteLineAsync($"drain: no silo gateway answered ({e.GetType().Name}); asking through the database").ConfigureAwait(false);
             return null;
