@@ -102,7 +102,13 @@ public sealed partial class OutboxPartitionGrain : Grain, IOutboxPartitionGrain,
         return Task.CompletedTask;
     }
 
-    public Task KeepActiveAsync() => Task.CompletedTask;
+    public Task KeepActiveAsync()
+    {
+        // The keeper of the silo that placement assigns this partition to pings it every second: a partition assigned
+        // elsewhere (a silo joined) hands over now, not at its next housekeeping, which a long sweep would delay.
+        TryHandOver();
+        return Task.CompletedTask;
+    }
 
     public Task ReceiveReminder(string reminderName, TickStatus status)
     {
@@ -214,18 +220,25 @@ public sealed partial class OutboxPartitionGrain : Grain, IOutboxPartitionGrain,
         }
     }
 
+    /// <summary>
+    /// Hands the partition over when placement now assigns it to another silo. Live migration: the placement
+    /// director activates it on its assigned silo right away (with a new epoch) once this activation has finished
+    /// its batch in flight.
+    /// </summary>
+    private bool TryHandOver()
+    {
+        if (_stopping || _drainer is not { } drainer || !_assignment.IsElsewhere(Partition, _silo.SiloAddress, this.GetGrainId().Type))
+            return false;
+        LogMoving(_logger, Partition, drainer.Epoch);
+        _stopping = true;
+        MigrateOnIdle();
+        return true;
+    }
+
     private async Task HousekeepOnceAsync(PartitionDrainer drainer)
     {
         await _ownership.EnsureCurrentAsync(Partition, drainer.Epoch, _stopNow.Token);
-        if (_assignment.IsElsewhere(Partition, _silo.SiloAddress, this.GetGrainId().Type))
-        {
-            // Live migration: the placement director activates it on its assigned silo right away (with a new
-            // epoch) once this activation has finished its batch in flight.
-            LogMoving(_logger, Partition, drainer.Epoch);
-            _stopping = true;
-            MigrateOnIdle();
-            return;
-        }
+        if (TryHandOver()) return;
         var scheduled = await _store.TimeUntilNextDueAsync(Partition, drainer.Epoch, _stopNow.Token) is not null;
         if (scheduled == _hasReminder) return;
         if (scheduled)
