@@ -7,33 +7,15 @@ namespace Outbox.Tests.Foundation;
 /// PostgreSQL restarts while one silo drains a backlog. A batch Kafka acknowledged but whose removal failed is
 /// removed again by its still-current owner, not read and published again: a single silo publishes no duplicate.
 /// </summary>
-public sealed class RestartDuplicateTests : IAsyncLifetime
+public sealed class RestartDuplicateTests : PrivateServerTestBase
 {
-    private readonly PrivatePostgresServer _server = new();
-    private readonly TestKafka _kafka = new();
-    private TestDatabase _db = null!;
-
-    public async Task InitializeAsync()
-    {
-        await _server.InitializeAsync();
-        _db = new TestDatabase(_server.ConnectionString);
-        await _db.InitializeAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _db.DisposeAsync();
-        await _server.DisposeAsync();
-        _kafka.Dispose();
-    }
-
     [Fact]
     public async Task ASingleSiloPublishesNoDuplicateAcrossDatabaseRestartsMidDrain()
     {
-        var topic = _kafka.CreateTopic();
-        using var verifier = new DeliveryVerifier(_kafka.BootstrapServers, topic);
-        var events = await Preload.EventsAsync(_db, topic, keys: 400, versionsPerKey: 100);
-        await using var silo = await TestSilo.StartAsync(_db, _kafka, overrides: new Dictionary<string, string>
+        var topic = Kafka.CreateTopic();
+        using var verifier = new DeliveryVerifier(Kafka.BootstrapServers, topic);
+        var events = await Preload.EventsAsync(Db, topic, keys: 400, versionsPerKey: 100);
+        await using var silo = await TestSilo.StartAsync(Db, Kafka, overrides: new Dictionary<string, string>
         {
             ["Relay:BatchSize"] = "50",
             // Keep the drain going long enough for two restarts to land in the middle of it.
@@ -45,11 +27,11 @@ public sealed class RestartDuplicateTests : IAsyncLifetime
             var target = events.Length * (restart + 1) / 4;
             await Eventually.TrueAsync(() => Task.FromResult(verifier.Distinct >= target), TimeSpan.FromSeconds(60),
                 $"the silo publishes {target} events before restart {restart + 1}");
-            await _server.StopAsync();
+            await Server.StopAsync();
             await Task.Delay(TimeSpan.FromSeconds(2));
-            await _server.StartAsync();
+            await Server.StartAsync();
         }
-        _db.DataSource.Clear();
+        Db.DataSource.Clear();
 
         var missing = await verifier.WaitForAsync(events, TimeSpan.FromSeconds(120));
         Assert.True(missing == 0, $"{missing} events were not published");
