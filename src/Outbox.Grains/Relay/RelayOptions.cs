@@ -54,4 +54,12 @@ public sealed class RelayOptions
     /// <summary>How often each silo's keeper makes sure its assigned partitions are active (also on every membership change).</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan KeeperInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long the keeper waits for one ping before it gives up on it and pings again. A ping sent while the
+    /// cluster still routes the partition to a silo that has just died can otherwise wait out Orleans' whole
+    /// response timeout (30 s) and hold the partition's takeover that long.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan KeeperPingTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }
