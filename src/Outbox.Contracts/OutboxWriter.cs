@@ -6,7 +6,8 @@ namespace Outbox.Contracts;
 
 /// <summary>
 /// Enqueues messages inside the caller's transaction: they become visible to the relay only if that transaction
-/// commits, and the relay is woken (NOTIFY) only then. A batch is one statement, whatever its size.
+/// commits; the relay's change probe finds them a few milliseconds later, outside that transaction (nothing but the
+/// INSERT runs in it). A batch is one statement, whatever its size.
 /// </summary>
 public static class OutboxWriter
 {

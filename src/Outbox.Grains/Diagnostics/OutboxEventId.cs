@@ -62,8 +62,14 @@ public static class OutboxEventId
     /// <summary>The notification connection was lost; it reconnects and the sweep covers the gap (Warning).</summary>
     public const int NotificationsLost = 4002;
 
-    /// <summary>A notification could not be passed on to its partition grain (moving, silo stopping) (Debug).</summary>
-    public const int NotificationWakeFailed = 4003;
+    /// <summary>A wake (change probe, notification) could not be passed on to its partition grain (Debug).</summary>
+    public const int PartitionWakeFailed = 4003;
+
+    /// <summary>The change probe (the wake path) runs, at start or again after a failure (Information).</summary>
+    public const int ChangeProbeRunning = 4004;
+
+    /// <summary>The change probe cannot reach the database; it retries and the sweep covers the gap (Warning).</summary>
+    public const int ChangeProbeFailed = 4005;
 
     /// <summary>Schema migrations were applied at start-up (Information).</summary>
     public const int SchemaMigrated = 4101;

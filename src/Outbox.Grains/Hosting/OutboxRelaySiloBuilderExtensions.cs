@@ -12,6 +12,7 @@ using Outbox.Grains.Placement;
 using Outbox.Grains.Publishing;
 using Outbox.Grains.Relay;
 using Outbox.Grains.Storage;
+using Outbox.Grains.Wake;
 
 namespace Outbox.Grains.Hosting;
 
@@ -47,6 +48,11 @@ public static class OutboxRelaySiloBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ExactlyOnceOptions>, ExactlyOnceOptionsValidator>());
         services.TryAddSingleton<ExactlyOnceStartup>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ExactlyOnceStartup>());
+        services.AddOptions<WakeOptions>().ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<IPartitionWaker, LocalPartitionWaker>();
+        services.TryAddSingleton<ChangeProbe>();
+        services.AddSingleton<ChangeProbeService>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ChangeProbeService>());
         services.AddPlacementDirector<PartitionPlacement, PartitionPlacementDirector>();
         services.AddSingleton<PartitionKeeper>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<PartitionKeeper>());

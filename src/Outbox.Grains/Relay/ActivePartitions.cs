@@ -10,6 +10,9 @@ public sealed class ActivePartitions
     /// <summary>Partitions active here, and their epochs.</summary>
     public IReadOnlyDictionary<int, long> ActiveEpochs => _epochs.ToDictionary(kv => kv.Key, kv => kv.Value);
 
+    /// <summary>The partitions active here, as a snapshot.</summary>
+    public IReadOnlyCollection<int> Partitions() => _epochs.Keys.ToArray();
+
     public bool IsActive(int partition) => _epochs.ContainsKey(partition);
 
     internal void Add(int partition, long epoch) => _epochs[partition] = epoch;

@@ -20,6 +20,7 @@ public sealed partial class PartitionDrainer : IDisposable
     private readonly RelayMetrics _metrics;
     private readonly ILogger _logger;
     private readonly AcknowledgedCompletion _completion;
+    private readonly ReadPosition _position;
     private readonly CancellationTokenSource _finishBatchThenStop = new();
 
     public PartitionDrainer(int partition, long epoch, OutboxStore store, IOutboxPublisher publisher, RelayOptions options,
@@ -33,6 +34,7 @@ public sealed partial class PartitionDrainer : IDisposable
         _metrics = metrics;
         _logger = logger;
         _completion = new AcknowledgedCompletion(store, partition, epoch);
+        _position = new ReadPosition(options.SweepInterval);
     }
 
     public int Partition { get; }
@@ -48,12 +50,12 @@ public sealed partial class PartitionDrainer : IDisposable
     /// <summary>Publishes batches until the partition has nothing due (or a graceful stop was asked for).</summary>
     internal async ValueTask DrainAsync(CancellationToken stopNow)
     {
-        // Each drain's first read starts at the partition's first row, so rows of transactions that committed
-        // late (lower ids, visible only now) are found; later reads of the same drain continue after the last
-        // batch, an index range scan that does not walk the entries of rows just removed.
+        // Every read begins at the partition's read position (ReadPosition): low enough that a row of a transaction
+        // that committed late, or a row that became publishable again, is read before any later row of its key, even
+        // within this drain; high enough that the read does not walk the index entries of rows removed long ago.
         // A batch acknowledged by Kafka whose completion failed is completed first, not read and published again.
         await _completion.SettleAsync(stopNow).ConfigureAwait(false);
-        var batch = await _store.ReadBatchAsync(Partition, Epoch, after: 0, _options.BatchSize, _options.BatchMaxBytes, stopNow).ConfigureAwait(false);
+        var (batch, allowed) = await ReadAsync(_position.StartOfDrain(), inFlight: [], stopNow).ConfigureAwait(false);
         while (batch.Count > 0)
         {
             var started = Stopwatch.GetTimestamp();
@@ -66,10 +68,11 @@ public sealed partial class PartitionDrainer : IDisposable
                 // produced only after this completion committed, so at most one acknowledged batch is ever
                 // waiting for removal (what a crash re-publishes), and the key order is that of the ids.
                 var completing = _completion.CompleteAsync(summary.Completion, stopNow);
-                var next = _store.ReadBatchAsync(Partition, Epoch, after: batch[^1].Id, _options.BatchSize, _options.BatchMaxBytes, stopNow);
+                var next = ReadAsync(_position.Floor, summary.Completion.PublishedIds, stopNow);
                 await Task.WhenAll(completing, next).ConfigureAwait(false);
+                _position.Advance(allowed);
                 Record(batch, outcomes, summary, started);
-                batch = await next.ConfigureAwait(false);
+                (batch, allowed) = await next.ConfigureAwait(false);
                 continue;
             }
 
@@ -78,10 +81,20 @@ public sealed partial class PartitionDrainer : IDisposable
             Record(batch, outcomes, summary, started);
             if (summary.TransientFailures > 0)
                 throw new TransientPublishException(Partition, summary.TransientFailures, summary.FirstTransientError);
+            // Every row is removed or parked (rows held back behind a parked one wait with it): the floor may pass them.
+            _position.Advance(allowed);
             if (!more) return;
-            // Rows were parked or held back: read from the start again, where the parking now holds their keys back.
-            batch = await _store.ReadBatchAsync(Partition, Epoch, after: 0, _options.BatchSize, _options.BatchMaxBytes, stopNow).ConfigureAwait(false);
+            // Rows were parked or held back: read again, where the parking now holds their keys back.
+            (batch, allowed) = await ReadAsync(_position.Floor, inFlight: [], stopNow).ConfigureAwait(false);
         }
+        _position.Advance(allowed);
+    }
+
+    /// <summary>Reads a batch from <paramref name="start"/>; also returns the floor it allows once that batch is completed.</summary>
+    private async Task<(IReadOnlyList<OutboxRow> Batch, long Allowed)> ReadAsync(long start, IReadOnlyList<long> inFlight, CancellationToken stopNow)
+    {
+        var read = await _store.ReadBatchAsync(Partition, Epoch, start, inFlight, _options.BatchSize, _options.BatchMaxBytes, stopNow).ConfigureAwait(false);
+        return (read.Rows, _position.Observe(read, full: read.Rows.Count > 0 && BatchBudget.IsFull(read.Rows, _options)));
     }
 
     /// <summary>How long the partition may sleep: until its next scheduled message or the safety sweep.</summary>

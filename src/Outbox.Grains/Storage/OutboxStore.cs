@@ -33,23 +33,43 @@ public sealed class OutboxStore(NpgsqlDataSource dataSource, bool auditPublished
         return (long)epoch;
     }
 
+    /// <summary>Every id at or below its <see cref="SettledHorizon.Settled"/> belongs to a finished transaction; fed by every read.</summary>
+    public SettledHorizon Horizon { get; } = new();
+
     /// <summary>
-    /// Up to <paramref name="limit"/> due rows of the partition with ids above <paramref name="after"/>, oldest first,
-    /// ending at the row whose payload reaches <paramref name="maxBytes"/>.
+    /// Up to <paramref name="limit"/> due rows of the partition from id <paramref name="start"/> on (or from a lower
+    /// row that became publishable again), oldest first, ending at the row whose payload reaches
+    /// <paramref name="maxBytes"/>, and leaving out <paramref name="inFlight"/> (ascending ids of the batch being
+    /// completed meanwhile).
     /// </summary>
-    public async Task<IReadOnlyList<OutboxRow>> ReadBatchAsync(int partition, long epoch, long after, int limit, int maxBytes,
-        CancellationToken cancellationToken)
+    public async Task<BatchRead> ReadBatchAsync(int partition, long epoch, long start, IReadOnlyList<long> inFlight, int limit,
+        int maxBytes, CancellationToken cancellationToken)
     {
+        var settledBefore = Horizon.Settled;
+        var sequenceBefore = Horizon.SequenceSeen;
         await using var command = dataSource.CreateCommand(ReadBatchSql);
-        command.Parameters.AddWithValue("partition", partition);
-        command.Parameters.AddWithValue("epoch", epoch);
-        command.Parameters.AddWithValue("after", after);
-        command.Parameters.AddWithValue("limit", limit);
-        command.Parameters.AddWithValue("max_bytes", (long)maxBytes);
+        var p = command.Parameters;
+        p.AddWithValue("partition", partition);
+        p.AddWithValue("epoch", epoch);
+        p.AddWithValue("start", start);
+        p.Add(new NpgsqlParameter("in_flight", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = inFlight.ToArray() });
+        p.AddWithValue("in_flight_last", inFlight.Count > 0 ? inFlight[^1] : 0L);
+        p.AddWithValue("limit", limit);
+        p.AddWithValue("max_bytes", (long)maxBytes);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var rows = new List<OutboxRow>(Math.Min(limit, 1024));
+        BatchRead.Header? header = null;
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
+            if (reader.IsDBNull(0))
+            {
+                // The header row (read_batch.sql): where the read began, the last id handed out, the statement's
+                // snapshot, whether the partition was readable.
+                header = new BatchRead.Header(ReadFrom: reader.GetInt64(10), Sequence: reader.GetInt64(11),
+                    Snapshot: new TransactionSnapshot(reader.GetInt64(12), reader.GetInt64(13), reader.GetFieldValue<long[]>(14).ToHashSet()),
+                    Readable: reader.GetBoolean(15));
+                continue;
+            }
             rows.Add(new OutboxRow(
                 Id: reader.GetInt64(0),
                 EventId: reader.GetGuid(1),
@@ -62,7 +82,10 @@ public sealed class OutboxStore(NpgsqlDataSource dataSource, bool auditPublished
                 Traceparent: reader.IsDBNull(8) ? null : reader.GetString(8),
                 Tracestate: reader.IsDBNull(9) ? null : reader.GetString(9)));
         }
-        return rows;
+        if (header is null) throw new InvalidOperationException("read_batch.sql returned no header row.");
+        Horizon.Observe(sequenceBefore, header.Sequence, header.Snapshot);
+        // A paused or fenced read saw nothing, so it allows the read position nothing.
+        return new BatchRead(rows, header.ReadFrom, header.Readable ? settledBefore : 0);
     }
 
     /// <summary>Removes acknowledged rows and parks rejected ones; throws <see cref="PartitionFencedException"/> if a newer epoch exists.</summary>

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Outbox.Contracts;
 using Outbox.Grains.Relay;
+using Outbox.Grains.Wake;
 
 namespace Outbox.Silo.Hosting;
 
@@ -14,7 +15,7 @@ namespace Outbox.Silo.Hosting;
 /// partitions only, so a notification costs one local call, not one per silo. After a lost connection all
 /// local partitions are woken, since notifications may have been missed.
 /// </summary>
-public sealed partial class NotificationListener(IOptions<OutboxOptions> options, ActivePartitions active, IGrainFactory grains,
+public sealed partial class NotificationListener(IOptions<OutboxOptions> options, ActivePartitions active, IPartitionWaker waker,
     ILogger<NotificationListener> logger) : BackgroundService
 {
     public const string Channel = "outbox_drain";
@@ -65,31 +66,12 @@ public sealed partial class NotificationListener(IOptions<OutboxOptions> options
     private void OnNotification(string payload)
     {
         if (int.TryParse(payload, NumberStyles.None, CultureInfo.InvariantCulture, out var partition))
-            Wake(partition);
+            waker.Wake(partition);
     }
 
     private void WakeAll()
     {
-        foreach (var partition in active.ActiveEpochs.Keys) Wake(partition);
-    }
-
-    private void Wake(int partition)
-    {
-        if (!active.IsActive(partition)) return;
-        _ = WakeAsync(partition);
-    }
-
-    private async Task WakeAsync(int partition)
-    {
-        try
-        {
-            await grains.GetGrain<IOutboxPartitionGrain>(partition).DrainAsync().ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            // The partition is moving or its silo stopping: its next activation drains on its own.
-            LogWakeFailed(logger, e, partition);
-        }
+        foreach (var partition in active.Partitions()) waker.Wake(partition);
     }
 
     [LoggerMessage(EventId = OutboxEventId.NotificationsListening, Level = LogLevel.Information, Message = "Listening for outbox notifications")]
@@ -97,7 +79,4 @@ public sealed partial class NotificationListener(IOptions<OutboxOptions> options
 
     [LoggerMessage(EventId = OutboxEventId.NotificationsLost, Level = LogLevel.Warning, Message = "Notification connection lost; reconnecting, the sweep covers the gap")]
     private static partial void LogListenFailed(ILogger logger, Exception exception);
-
-    [LoggerMessage(EventId = OutboxEventId.NotificationWakeFailed, Level = LogLevel.Debug, Message = "Waking partition {Partition} failed")]
-    private static partial void LogWakeFailed(ILogger logger, Exception exception, int partition);
 }

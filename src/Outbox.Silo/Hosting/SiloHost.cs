@@ -8,6 +8,7 @@ using Outbox.Grains.ExactlyOnce;
 using Outbox.Grains.Publishing;
 using Outbox.Grains.Relay;
 using Outbox.Grains.Retention;
+using Outbox.Grains.Wake;
 using Outbox.Grains;
 using Outbox.Silo.Http;
 using Outbox.Silo.Kafka;
@@ -59,6 +60,7 @@ public static class SiloHost
             .PostConfigure<IOptions<OutboxOptions>>((relay, outbox) => relay.PartitionCount = outbox.Value.PartitionCount);
         services.AddOptions<RelayClusterOptions>().Bind(configuration.GetSection(RelayClusterOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ExactlyOnceOptions>().Bind(configuration.GetSection(ExactlyOnceOptions.Section));
+        services.AddOptions<WakeOptions>().Bind(configuration.GetSection(WakeOptions.Section));
         services.AddOptions<RetentionOptions>().Bind(configuration.GetSection(RetentionOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AdminOptions>().Bind(configuration.GetSection(AdminOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<OutboxOptions>, OutboxOptionsValidator>();

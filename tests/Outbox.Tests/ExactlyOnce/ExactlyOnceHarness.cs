@@ -73,7 +73,7 @@ public sealed class PartitionActivation(int partition, long epoch, Transactional
     /// <summary>Reads the partition's due rows and publishes them in one transaction; removes them unless <paramref name="removeRows"/> is false (a crash before the delete).</summary>
     internal async Task<(int Read, BatchSummary Summary)> PublishNextBatchAsync(bool removeRows = true)
     {
-        var batch = await store.ReadBatchAsync(partition, epoch, after: 0, limit: 1000, maxBytes: new RelayOptions().BatchMaxBytes, CancellationToken.None);
+        var batch = (await store.ReadBatchAsync(partition, epoch, start: 0, inFlight: [], limit: 1000, maxBytes: new RelayOptions().BatchMaxBytes, CancellationToken.None)).Rows;
         var outcomes = await publisher.PublishAsync(partition, batch, CancellationToken.None);
         var summary = BatchSummary.Of(batch, outcomes);
         if (removeRows && !summary.Completion.IsEmpty) await store.CompleteAsync(partition, epoch, summary.Completion, CancellationToken.None);

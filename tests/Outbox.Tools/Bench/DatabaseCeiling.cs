@@ -34,14 +34,14 @@ internal static class DatabaseCeiling
         {
             // The relay's drain loop without Kafka: the next read overlaps the previous batch's completion.
             long total = 0;
-            var batch = await store.ReadBatchAsync(p, epochs[p], after: 0, settings.BatchSize, int.MaxValue, cancellationToken).ConfigureAwait(false);
+            var batch = (await store.ReadBatchAsync(p, epochs[p], start: 0, inFlight: [], settings.BatchSize, int.MaxValue, cancellationToken).ConfigureAwait(false)).Rows;
             while (batch.Count > 0)
             {
                 var ids = new long[batch.Count];
                 for (var i = 0; i < ids.Length; i++) ids[i] = batch[i].Id;
                 var completing = store.CompleteAsync(p, epochs[p], new BatchCompletion(ids, []), cancellationToken);
                 var next = batch.Count == settings.BatchSize
-                    ? store.ReadBatchAsync(p, epochs[p], after: ids[^1], settings.BatchSize, int.MaxValue, cancellationToken)
+                    ? ReadAfterAsync(store, p, epochs[p], ids[^1], settings.BatchSize, cancellationToken)
                     : Task.FromResult<IReadOnlyList<OutboxRow>>([]);
                 await Task.WhenAll(completing, next).ConfigureAwait(false);
                 total += (await completing.ConfigureAwait(false)).Removed;
@@ -51,4 +51,9 @@ internal static class DatabaseCeiling
         }, cancellationToken))).ConfigureAwait(false);
         return (removed.Sum(), Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
+
+    /// <summary>The rows after <paramref name="last"/>: a ceiling needs no read position, the backlog is all committed.</summary>
+    private static async Task<IReadOnlyList<OutboxRow>> ReadAfterAsync(OutboxStore store, int partition, long epoch, long last, int limit,
+        CancellationToken cancellationToken) =>
+        (await store.ReadBatchAsync(partition, epoch, start: last + 1, inFlight: [], limit, int.MaxValue, cancellationToken).ConfigureAwait(false)).Rows;
 }
