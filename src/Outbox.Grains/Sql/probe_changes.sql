@@ -16,6 +16,19 @@
 with snapshot as materialized (
     select pg_current_snapshot() as s
 ),
+running as materialized (
+    -- pg_snapshot_xip lists only the running transactions below the snapshot's xmax (latest completed + 1). Those
+    -- that took their transaction id since are running too, though unlisted: every id up to the next one to be
+    -- assigned (age() reads it without assigning one to this statement) joins the list.
+    select array(select x::text::bigint from pg_snapshot_xip(snapshot.s) x
+                 union all
+                 select generate_series(b.xmax, n.next - 1)) as xids
+    from snapshot,
+         lateral (select pg_snapshot_xmax(snapshot.s)::text::bigint as xmax,
+                         ((age('3'::xid)::bigint + 3) % 4294967296 + 4294967296) % 4294967296 as next32) b,
+         lateral (select b.xmax - b.xmax % 4294967296 + b.next32
+                         + case when b.xmax - b.xmax % 4294967296 + b.next32 < b.xmax then 4294967296 else 0 end as next) n
+),
 finished as materialized (
     select x % 4294967296 as xid
     from unnest(@previous_xip::bigint[]) x, snapshot
@@ -37,5 +50,5 @@ select w.partition,
                      and m.xmin::text::bigint in (select xid from finished)) end,
        (select case when is_called then last_value else last_value - 1 end from outbox.messages_id_seq),
        pg_snapshot_xmin(probe.s)::text::bigint, pg_snapshot_xmax(probe.s)::text::bigint,
-       array(select x::text::bigint from pg_snapshot_xip(probe.s) x)
+       (select xids from running)
 from unnest(@partitions::int[], @marks::bigint[]) as w(partition, mark), probe;

@@ -33,6 +33,19 @@ first_due as materialized (
 snapshot as materialized (
     select pg_current_snapshot() as s
 ),
+running as materialized (
+    -- pg_snapshot_xip lists only the running transactions below the snapshot's xmax (latest completed + 1). Those
+    -- that took their transaction id since are running too, though unlisted: every id up to the next one to be
+    -- assigned (age() reads it without assigning one to this statement) joins the list.
+    select array(select x::text::bigint from pg_snapshot_xip(snapshot.s) x
+                 union all
+                 select generate_series(b.xmax, n.next - 1)) as xids
+    from snapshot,
+         lateral (select pg_snapshot_xmax(snapshot.s)::text::bigint as xmax,
+                         ((age('3'::xid)::bigint + 3) % 4294967296 + 4294967296) % 4294967296 as next32) b,
+         lateral (select b.xmax - b.xmax % 4294967296 + b.next32
+                         + case when b.xmax - b.xmax % 4294967296 + b.next32 < b.xmax then 4294967296 else 0 end as next) n
+),
 due as (
     select m.id, m.event_id, m.topic, m.key, m.payload, m.headers::text as headers, m.event_type, m.created_at,
            m.traceparent, m.tracestate
@@ -56,7 +69,7 @@ select null::bigint, null::uuid, null::text, null::text, null::bytea, null::text
        null::text, null::text,
        f.id, (select case when is_called then last_value else last_value - 1 end from outbox.messages_id_seq),
        pg_snapshot_xmin(s.s)::text::bigint, pg_snapshot_xmax(s.s)::text::bigint,
-       array(select x::text::bigint from pg_snapshot_xip(s.s) x), r.ok
+       (select xids from running), r.ok
 from first_due f, snapshot s, readable r
 union all
 (select id, event_id, topic, key, payload, headers, event_type, created_at, traceparent, tracestate,

@@ -1,8 +1,9 @@
 namespace Outbox.Grains.Storage;
 
 /// <summary>
-/// A statement's view of which transactions were still running (<c>pg_current_snapshot()</c>: xmin, xmax and the
-/// in-progress list, as 64-bit transaction ids).
+/// A statement's view of which transactions were still running, as 64-bit transaction ids: <c>pg_current_snapshot()</c>'s
+/// xmin and xmax, and in <see cref="InProgress"/> its in-progress list plus every id assigned at or above xmax by then
+/// (those are running too, but a snapshot does not list them; see read_batch.sql).
 /// </summary>
 public sealed record TransactionSnapshot(long Xmin, long Xmax, IReadOnlySet<long> InProgress)
 {
