@@ -15,7 +15,10 @@ public static class OutboxLimits
     /// <summary>Just under Kafka's default 1 MiB message.max.bytes, leaving room for headers and framing.</summary>
     public const int MaxPayloadBytes = 1_000_000;
 
+    /// <summary>Headers per message, the relay's own not counted.</summary>
     public const int MaxHeaderCount = 64;
+
+    /// <summary>UTF-8 bytes of one header value.</summary>
     public const int MaxHeaderValueBytes = 8 * 1024;
 
     /// <summary>Header names the relay writes itself.</summary>

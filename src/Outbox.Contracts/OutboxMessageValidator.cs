@@ -5,6 +5,7 @@ namespace Outbox.Contracts;
 /// <summary>Checks a message against Kafka's rules and <see cref="OutboxLimits"/> before anything is written.</summary>
 public static class OutboxMessageValidator
 {
+    /// <summary>Throws <see cref="OutboxValidationException"/>, saying what is wrong, unless <paramref name="message"/> can be published.</summary>
     public static void Validate(OutboxMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
@@ -23,6 +24,7 @@ public static class OutboxMessageValidator
         ValidateHeaders(message.Headers);
     }
 
+    /// <summary>Throws <see cref="OutboxValidationException"/> unless <paramref name="topic"/> is a valid Kafka topic name.</summary>
     public static void ValidateTopic(string? topic)
     {
         if (string.IsNullOrEmpty(topic) || topic.Length > OutboxLimits.MaxTopicLength || topic is "." or "..")
