@@ -1,16 +1,23 @@
 using Npgsql;
 using NpgsqlTypes;
+using Orleans;
+using Orleans.Runtime;
 
 namespace Outbox.Contracts;
 
 /// <summary>
-/// What an application or operator asks of the relay cluster through the database it already shares with it:
-/// drain requests (a NOTIFY that every silo hears and the owning one acts on, wherever the partition lives)
-/// and the cluster's status.
+/// What an application or operator asks of the relay cluster: drain requests and the cluster's status. With an
+/// Orleans cluster client (<paramref name="grains"/>: an <see cref="IClusterClient"/> connected through a silo
+/// gateway, or a silo's own grain factory) a drain request is a call to the partition's grain, wherever it
+/// lives. Without one it goes through the database: <c>outbox.request_drain()</c> notifies, and the silo whose
+/// partition it is makes that same grain call.
 /// </summary>
-public sealed class OutboxClient(NpgsqlDataSource dataSource)
+public sealed class OutboxClient(NpgsqlDataSource dataSource, IGrainFactory? grains = null)
 {
     private static readonly string StatusSql = SqlResource.Read(typeof(OutboxClient).Assembly, "Sql.status.sql");
+
+    /// <summary>Attempts of a drain call that met a dead or moving activation (Orleans re-routes each new attempt).</summary>
+    private const int DrainAttempts = 5;
 
     /// <summary>Asks the owner of <paramref name="partition"/> to drain it now.</summary>
     public async Task RequestDrainAsync(int partition, CancellationToken cancellationToken = default)
@@ -19,9 +26,35 @@ public sealed class OutboxClient(NpgsqlDataSource dataSource)
         var count = await GetPartitionCountAsync(cancellationToken).ConfigureAwait(false);
         if (partition >= count)
             throw new ArgumentOutOfRangeException(nameof(partition), partition, $"The outbox has partitions 0 to {count - 1}.");
+        if (grains is not null)
+        {
+            await DrainThroughGrainAsync(grains, partition, cancellationToken).ConfigureAwait(false);
+            return;
+        }
         await using var command = dataSource.CreateCommand("select outbox.request_drain(@p)");
         command.Parameters.AddWithValue("p", partition);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The grain call. When the silo that held the partition just died, the call fails once Orleans declared
+    /// it dead (or times out); the next attempt is placed afresh on a live silo, so the request is not lost.
+    /// </summary>
+    private static async Task DrainThroughGrainAsync(IGrainFactory grains, int partition, CancellationToken cancellationToken)
+    {
+        var grain = grains.GetGrain<IOutboxPartitionGrain>(partition);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await grain.DrainAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (attempt < DrainAttempts && e is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>Asks for a drain of the partition that holds <paramref name="key"/>; returns that partition.</summary>

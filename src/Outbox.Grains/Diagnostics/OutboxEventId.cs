@@ -3,8 +3,8 @@ namespace Outbox.Grains.Diagnostics;
 /// <summary>
 /// Every log event id the relay and its silo write, in one place (docs/observability.md lists them for
 /// operators). Ids never change meaning; a retired id is not reused. Ranges: 1xxx the partition relay and
-/// retention, 2xxx publishing, 3xxx the Kafka producer, 4xxx the silo's database connections, 5xxx cluster
-/// ownership, 7xxx telemetry.
+/// retention, 2xxx publishing, 3xxx the Kafka producer, 4xxx the silo's database connections, 7xxx
+/// telemetry. 5001-5011 belonged to the retired Kafka consumer-group ownership engine.
 /// </summary>
 public static class OutboxEventId
 {
@@ -20,11 +20,20 @@ public static class OutboxEventId
     /// <summary>Kafka refused a message for good: its row was parked, later rows of its key wait (Warning).</summary>
     public const int MessageParked = 1004;
 
-    /// <summary>A relay stopped on an unexpected error (Error).</summary>
+    /// <summary>A partition's drain cycle stopped on an unexpected error; the activation deactivates (Error).</summary>
     public const int RelayFailed = 1005;
 
     /// <summary>Kafka acknowledged messages after an earlier message of their key failed: it holds them out of order (Warning).</summary>
     public const int AcknowledgedOutOfOrder = 1006;
+
+    /// <summary>A partition is assigned to another silo now and hands itself over by live migration (Information).</summary>
+    public const int PartitionMoving = 1007;
+
+    /// <summary>A partition's ownership, placement or reminder check failed; the next cycle retries (Warning).</summary>
+    public const int PartitionHousekeepingFailed = 1008;
+
+    /// <summary>Keeping a partition active failed; the keeper retries on its next round (Warning).</summary>
+    public const int KeeperPingFailed = 1020;
 
     /// <summary>A relay's attempt failed (database or Kafka away); it retries with backoff (Warning).</summary>
     public const int RelayRetrying = 1010;
@@ -50,44 +59,14 @@ public static class OutboxEventId
     /// <summary>The notification connection was lost; it reconnects and the sweep covers the gap (Warning).</summary>
     public const int NotificationsLost = 4002;
 
+    /// <summary>A notification could not be passed on to its partition grain (moving, silo stopping) (Debug).</summary>
+    public const int NotificationWakeFailed = 4003;
+
     /// <summary>Schema migrations were applied at start-up (Information).</summary>
     public const int SchemaMigrated = 4101;
 
     /// <summary>The outbox database is not reachable yet at start-up; waiting (Warning).</summary>
     public const int DatabaseWaiting = 4102;
-
-    /// <summary>The silo joins the Kafka ownership group (Information).</summary>
-    public const int OwnershipJoining = 5001;
-
-    /// <summary>The ownership group assigned partitions to this silo (Information).</summary>
-    public const int OwnershipAssigned = 5002;
-
-    /// <summary>The ownership group revoked partitions from this silo (Information).</summary>
-    public const int OwnershipRevoked = 5003;
-
-    /// <summary>This silo lost its partitions (group session expired) (Warning).</summary>
-    public const int OwnershipLost = 5004;
-
-    /// <summary>The process stood still long enough to treat its partitions as lost (Warning).</summary>
-    public const int OwnershipPauseDetected = 5005;
-
-    /// <summary>A partition activation round was interrupted (Information).</summary>
-    public const int OwnershipActivationInterrupted = 5006;
-
-    /// <summary>Relays did not stop or start in time; they finish in the background, fenced (Warning).</summary>
-    public const int OwnershipSlow = 5007;
-
-    /// <summary>The ownership consumer reported a Kafka error (Warning).</summary>
-    public const int OwnershipConsumerError = 5008;
-
-    /// <summary>librdkafka's own log line, from the ownership consumer (Debug).</summary>
-    public const int OwnershipLibrdkafkaLog = 5009;
-
-    /// <summary>The coordination topic was created (Information).</summary>
-    public const int CoordinationTopicCreated = 5010;
-
-    /// <summary>The ownership loop failed: every partition dropped, the silo stops (Critical).</summary>
-    public const int OwnershipLoopFailed = 5011;
 
     /// <summary>The partition gauges' poll failed; gauges keep their previous values (Warning).</summary>
     public const int GaugePollFailed = 7001;

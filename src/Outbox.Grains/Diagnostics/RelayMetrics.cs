@@ -25,7 +25,7 @@ public sealed class RelayMetrics : IDisposable
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000] });
         DrainDuration = _meter.CreateHistogram("outbox.drain.duration", "s", "Read, publish and complete of one batch",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
-        Rebalances = _meter.CreateCounter<long>("outbox.rebalances", "{rebalance}", "Ownership changes this silo took part in (assignments received)");
+        Rebalances = _meter.CreateCounter<long>("outbox.rebalances", "{rebalance}", "Partition activations in this silo, each with a new ownership epoch");
     }
 
     public Counter<long> Published { get; }
@@ -35,7 +35,7 @@ public sealed class RelayMetrics : IDisposable
     public Histogram<int> BatchSize { get; }
     public Histogram<double> DrainDuration { get; }
 
-    /// <summary>Incremented by the ownership engine each time this silo's assignment changes (including the first one).</summary>
+    /// <summary>Incremented by each partition activation in this silo (a new epoch: start, failover, rebalance).</summary>
     public Counter<long> Rebalances { get; }
 
     public void Dispose() => _meter.Dispose();

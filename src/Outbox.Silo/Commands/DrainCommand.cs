@@ -4,7 +4,11 @@ using Outbox.Contracts;
 
 namespace Outbox.Silo.Commands;
 
-/// <summary><c>drain</c>: asks the owning silo to drain a partition (or the partition of a key) now.</summary>
+/// <summary>
+/// <c>drain</c>: asks the partition's grain to drain now (or the grain of the partition of a key), through an
+/// Orleans cluster client, wherever the partition lives. When no silo gateway answers, the request goes through
+/// the database instead (outbox.request_drain(), which the silo owning the partition turns into that call).
+/// </summary>
 internal static class DrainCommand
 {
     public static Command Create()
@@ -12,7 +16,8 @@ internal static class DrainCommand
         var db = CliDefaults.Database();
         var partition = new Option<int?>("--partition") { Description = "Partition to drain" };
         var key = new Option<string?>("--key") { Description = "Drain the partition of this ordering key" };
-        var command = new Command("drain", "Ask the owner of a partition to drain it now") { db, partition, key };
+        var clusterId = ClusterConnection.ClusterId();
+        var command = new Command("drain", "Ask the owner of a partition to drain it now") { db, partition, key, clusterId };
         command.Validators.Add(r =>
         {
             if ((r.GetResult(partition) is null) == (r.GetResult(key) is null)) r.AddError("Give exactly one of --partition and --key.");
@@ -23,11 +28,13 @@ internal static class DrainCommand
             try
             {
                 await using var dataSource = NpgsqlDataSource.Create(parse.GetValue(db)!);
-                var client = new OutboxClient(dataSource);
+                using var cluster = await TryConnectAsync(parse.GetValue(db)!, parse.GetValue(clusterId)!, output, ct).ConfigureAwait(false);
+                var client = new OutboxClient(dataSource, cluster?.Services.GetRequiredService<IClusterClient>());
                 var drained = parse.GetValue(key) is { } k
                     ? await client.RequestDrainForKeyAsync(k, ct).ConfigureAwait(false)
                     : await RequestAsync(client, parse.GetValue(partition)!.Value, ct).ConfigureAwait(false);
-                output.Out.WriteLine($"drain: requested for partition {drained}");
+                output.Out.WriteLine($"drain: requested for partition {drained}" + (cluster is null ? " (through the database)" : ""));
+                if (cluster is not null) await cluster.StopAsync(ct).ConfigureAwait(false);
                 return ExitCodes.Ok;
             }
             catch (ArgumentOutOfRangeException e)
@@ -42,6 +49,19 @@ internal static class DrainCommand
             }
         });
         return command;
+    }
+
+    private static async Task<IHost?> TryConnectAsync(string connectionString, string clusterId, CliOutput output, CancellationToken ct)
+    {
+        try
+        {
+            return await ClusterConnection.ConnectAsync(connectionString, clusterId, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OrleansException or NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            await output.Error.WriteLineAsync($"drain: no silo gateway answered ({e.GetType().Name}); asking through the database").ConfigureAwait(false);
+            return null;
+        }
     }
 
     private static async Task<int> RequestAsync(OutboxClient client, int partition, CancellationToken ct)

@@ -1,16 +1,15 @@
-using Outbox.Grains.Relay;
-
 namespace Outbox.Silo.Hosting;
 
 /// <summary>
-/// The first step of shutdown: every relay finishes its in-flight batch and stops while HTTP still serves, so
-/// during the drain readiness answers 503 (shutting down) instead of the port going dark. ASP.NET Core stops
-/// its server before any other hosted service, but after every <c>StoppingAsync</c>. The ownership engine's
-/// own stop then hands back partitions that are already idle.
+/// The first step of shutdown: the Orleans silo stops gracefully (it leaves membership, so placement stops
+/// sending partitions here, and deactivates every partition grain, each finishing its in-flight batch) while
+/// HTTP still serves, so during the drain readiness answers 503 (shutting down) instead of the port going
+/// dark. ASP.NET Core stops its server before any other hosted service, but after every <c>StoppingAsync</c>;
+/// the silo's own hosted service then finds the silo already stopped.
 /// </summary>
-public sealed class DrainOnShutdown(PartitionDirectory directory) : IHostedLifecycleService
+public sealed class DrainOnShutdown(Orleans.Runtime.Silo silo) : IHostedLifecycleService
 {
-    public Task StoppingAsync(CancellationToken cancellationToken) => directory.StopAllAsync().WaitAsync(cancellationToken);
+    public Task StoppingAsync(CancellationToken cancellationToken) => silo.StopAsync(cancellationToken);
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

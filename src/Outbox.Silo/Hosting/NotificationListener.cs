@@ -2,17 +2,19 @@ using Outbox.Grains.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Outbox.Contracts;
 using Outbox.Grains.Relay;
 
 namespace Outbox.Silo.Hosting;
 
 /// <summary>
-/// LISTENs on the outbox_drain channel and wakes the relay of each notified partition this silo owns.
-/// NOTIFY is transactional, so a wake-up arrives only for committed rows. Every silo hears every
-/// notification; the ones for partitions owned elsewhere are ignored (their owner heard them too).
-/// After a lost connection all active partitions are woken, since notifications may have been missed.
+/// LISTENs on the outbox_drain channel (outbox.request_drain() and the enqueue function NOTIFY it) and turns
+/// each notification for a partition active in this silo into a grain call to it. NOTIFY is transactional, so
+/// a wake-up arrives only for committed rows. Every silo hears every notification; each acts on its own
+/// partitions only, so a notification costs one local call, not one per silo. After a lost connection all
+/// local partitions are woken, since notifications may have been missed.
 /// </summary>
-public sealed partial class NotificationListener(IOptions<OutboxOptions> options, PartitionDirectory directory,
+public sealed partial class NotificationListener(IOptions<OutboxOptions> options, ActivePartitions active, IGrainFactory grains,
     ILogger<NotificationListener> logger) : BackgroundService
 {
     public const string Channel = "outbox_drain";
@@ -63,12 +65,31 @@ public sealed partial class NotificationListener(IOptions<OutboxOptions> options
     private void OnNotification(string payload)
     {
         if (int.TryParse(payload, NumberStyles.None, CultureInfo.InvariantCulture, out var partition))
-            directory.Trigger(partition);
+            Wake(partition);
     }
 
     private void WakeAll()
     {
-        foreach (var partition in directory.ActiveEpochs.Keys) directory.Trigger(partition);
+        foreach (var partition in active.ActiveEpochs.Keys) Wake(partition);
+    }
+
+    private void Wake(int partition)
+    {
+        if (!active.IsActive(partition)) return;
+        _ = WakeAsync(partition);
+    }
+
+    private async Task WakeAsync(int partition)
+    {
+        try
+        {
+            await grains.GetGrain<IOutboxPartitionGrain>(partition).DrainAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The partition is moving or its silo stopping: its next activation drains on its own.
+            LogWakeFailed(logger, e, partition);
+        }
     }
 
     [LoggerMessage(EventId = OutboxEventId.NotificationsListening, Level = LogLevel.Information, Message = "Listening for outbox notifications")]
@@ -76,4 +97,7 @@ public sealed partial class NotificationListener(IOptions<OutboxOptions> options
 
     [LoggerMessage(EventId = OutboxEventId.NotificationsLost, Level = LogLevel.Warning, Message = "Notification connection lost; reconnecting, the sweep covers the gap")]
     private static partial void LogListenFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = OutboxEventId.NotificationWakeFailed, Level = LogLevel.Debug, Message = "Waking partition {Partition} failed")]
+    private static partial void LogWakeFailed(ILogger logger, Exception exception, int partition);
 }

@@ -1,25 +1,28 @@
 using Confluent.Kafka;
 using Npgsql;
+using Orleans.Runtime;
 
 namespace Outbox.Silo.Hosting;
 
 /// <summary>
-/// Ready = the database answers, a Kafka broker answers, the silo has joined its cluster and activated its
-/// partitions, and it is not shutting down. Results are cached briefly so probes cannot load the database.
+/// Ready = the database answers, a Kafka broker answers, the silo is an active member of its Orleans cluster
+/// (partitions are placed on it), and it is not shutting down. Results are cached briefly so probes cannot load the database.
 /// </summary>
 public sealed class ReadinessProbe : IDisposable
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly IProducer<byte[], byte[]> _producer;
-    private readonly IOwnershipEngine _ownership;
+    private readonly IClusterMembershipService _membership;
+    private readonly ILocalSiloDetails _silo;
     private readonly IHostApplicationLifetime _lifetime;
 
-    public ReadinessProbe(NpgsqlDataSource dataSource, IProducer<byte[], byte[]> producer, IOwnershipEngine ownership,
-    IHostApplicationLifetime lifetime)
+    public ReadinessProbe(NpgsqlDataSource dataSource, IProducer<byte[], byte[]> producer, IClusterMembershipService membership,
+        ILocalSiloDetails silo, IHostApplicationLifetime lifetime)
     {
         _dataSource = dataSource;
         _producer = producer;
-        _ownership = ownership;
+        _membership = membership;
+        _silo = silo;
         _lifetime = lifetime;
     }
 
@@ -34,7 +37,7 @@ public sealed class ReadinessProbe : IDisposable
         // Shutdown wins at once, ahead of the cache and without touching the database or Kafka: from the first
         // moment of a drain, orchestrators and load balancers must stop counting on this silo.
         if (_lifetime.ApplicationStopping.IsCancellationRequested)
-            return (_lastValue ?? new Readiness(false, false, false, false)) with { Ownership = _ownership.IsSettled, ShuttingDown = true };
+            return (_lastValue ?? new Readiness(false, false, false, false)) with { Cluster = IsActiveMember(), ShuttingDown = true };
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -42,7 +45,7 @@ public sealed class ReadinessProbe : IDisposable
             var value = new Readiness(
                 Database: await DatabaseAnswersAsync(cancellationToken).ConfigureAwait(false),
                 Kafka: KafkaAnswers(),
-                Ownership: _ownership.IsSettled,
+                Cluster: IsActiveMember(),
                 ShuttingDown: _lifetime.ApplicationStopping.IsCancellationRequested);
             _last = (DateTime.UtcNow, value);
             _lastValue = value;
@@ -53,6 +56,8 @@ public sealed class ReadinessProbe : IDisposable
             _gate.Release();
         }
     }
+
+    private bool IsActiveMember() => _membership.CurrentSnapshot.GetSiloStatus(_silo.SiloAddress) == SiloStatus.Active;
 
     private async Task<bool> DatabaseAnswersAsync(CancellationToken cancellationToken)
     {
@@ -87,7 +92,7 @@ public sealed class ReadinessProbe : IDisposable
     public void Dispose() => _gate.Dispose();
 }
 
-public sealed record Readiness(bool Database, bool Kafka, bool Ownership, bool ShuttingDown)
+public sealed record Readiness(bool Database, bool Kafka, bool Cluster, bool ShuttingDown)
 {
-    public bool IsReady => Database && Kafka && Ownership && !ShuttingDown;
+    public bool IsReady => Database && Kafka && Cluster && !ShuttingDown;
 }

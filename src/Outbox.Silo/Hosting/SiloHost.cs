@@ -4,11 +4,8 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Outbox.Contracts.Admin;
 using Outbox.Contracts;
-using Outbox.Grains.Diagnostics;
-using Outbox.Grains.Publishing;
 using Outbox.Grains.Relay;
 using Outbox.Grains.Retention;
-using Outbox.Grains.Storage;
 using Outbox.Grains;
 using Outbox.Silo.Http;
 using Outbox.Silo.Kafka;
@@ -16,7 +13,7 @@ using Outbox.Silo.Telemetry;
 
 namespace Outbox.Silo.Hosting;
 
-/// <summary>Composes a silo: configuration and its validation, the relay's services, ownership, HTTP.</summary>
+/// <summary>Composes a silo: configuration and its validation, the Orleans silo with the relay, HTTP.</summary>
 public static class SiloHost
 {
     /// <summary>Builds a silo from command-line style configuration (<c>--Section:Key=value</c>) and optional overrides.</summary>
@@ -36,7 +33,13 @@ public static class SiloHost
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         AddOptions(builder.Services, builder.Configuration);
-        AddRelay(builder.Services);
+        AddServices(builder.Services);
+        // Registered before the silo so that it starts first: migrations create the membership tables the silo joins through.
+        builder.Services.AddHostedService<SchemaStartup>();
+        builder.UseOrleans(silo => OrleansSilo.Configure(silo, builder.Configuration));
+        builder.Services.AddHostedService<NotificationListener>();
+        builder.Services.AddHostedService<PublishedRetention>();
+        builder.Services.AddHostedService<DrainOnShutdown>();
         builder.Services.AddSiloTelemetry(builder.Configuration);
         var app = builder.Build();
         app.MapSiloEndpoints();
@@ -50,45 +53,24 @@ public static class SiloHost
     {
         services.AddOptions<OutboxOptions>().Bind(configuration.GetSection(OutboxOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<KafkaOptions>().Bind(configuration.GetSection(KafkaOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<RelayOptions>().Bind(configuration.GetSection(RelayOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<ClusterOptions>().Bind(configuration.GetSection(ClusterOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RelayOptions>().Bind(configuration.GetSection(RelayOptions.Section))
+            .PostConfigure<IOptions<OutboxOptions>>((relay, outbox) => relay.PartitionCount = outbox.Value.PartitionCount);
+        services.AddOptions<RelayClusterOptions>().Bind(configuration.GetSection(RelayClusterOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RetentionOptions>().Bind(configuration.GetSection(RetentionOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AdminOptions>().Bind(configuration.GetSection(AdminOptions.Section));
         services.AddSingleton<IValidateOptions<OutboxOptions>, OutboxOptionsValidator>();
     }
 
-    private static void AddRelay(IServiceCollection services)
+    private static void AddServices(IServiceCollection services)
     {
-        services.AddSingleton(sp =>
-        {
-            var cluster = sp.GetRequiredService<IOptions<ClusterOptions>>().Value;
-            return new SiloIdentity(cluster.SiloName ?? $"{Environment.MachineName}-{Environment.ProcessId}");
-        });
+        services.AddSingleton(sp => new SiloIdentity(sp.GetRequiredService<IOptions<RelayClusterOptions>>().Value.EffectiveSiloName));
         services.AddSingleton(sp => CreateDataSource(sp.GetRequiredService<IOptions<OutboxOptions>>().Value));
         services.AddSingleton(sp => RelayProducerFactory.Create(
             sp.GetRequiredService<IOptions<KafkaOptions>>(), sp.GetRequiredService<SiloIdentity>(),
             sp.GetRequiredService<ILogger<IProducer<byte[], byte[]>>>()));
-        services.AddSingleton(sp => new OutboxStore(sp.GetRequiredService<NpgsqlDataSource>(),
-            auditPublished: sp.GetRequiredService<IOptions<RelayOptions>>().Value.AuditRetention > TimeSpan.Zero));
-        services.AddSingleton<IOutboxPublisher, KafkaPublisher>();
-        services.AddSingleton<RelayMetrics>();
-        services.AddSingleton<PartitionDirectory>();
-        services.AddSingleton<IPartitionActivator>(sp => sp.GetRequiredService<PartitionDirectory>());
-        services.AddSingleton(sp => new OutboxClient(sp.GetRequiredService<NpgsqlDataSource>()));
+        services.AddSingleton(sp => new OutboxClient(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<IGrainFactory>()));
         services.AddSingleton(sp => new OutboxAdmin(sp.GetRequiredService<NpgsqlDataSource>()));
         services.AddSingleton<ReadinessProbe>();
-
-        // Hosted services start in this order and stop in reverse: the schema is ready before any relay runs,
-        // and on shutdown ownership is handed back (in-flight batches finish) before the producer flushes.
-        services.AddHostedService<SchemaStartup>();
-        services.AddSingleton<IOwnershipEngine>(sp => sp.GetRequiredService<IOptions<ClusterOptions>>().Value.Mode == "group"
-            ? ActivatorUtilities.CreateInstance<KafkaGroupOwnership>(sp)
-            : ActivatorUtilities.CreateInstance<SingleSiloOwnership>(sp));
-        services.AddHostedService(sp => sp.GetRequiredService<IOwnershipEngine>());
-        services.AddSingleton<NotificationListener>();
-        services.AddHostedService(sp => sp.GetRequiredService<NotificationListener>());
-        services.AddHostedService<PublishedRetention>();
-        services.AddHostedService<DrainOnShutdown>();
     }
 
     /// <summary>The relay's own small pool: bounded, named, with prepared statements for the hot queries.</summary>

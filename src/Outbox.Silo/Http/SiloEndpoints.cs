@@ -16,7 +16,7 @@ public static class SiloEndpoints
             var readiness = await probe.CheckAsync(ct).ConfigureAwait(false);
             return Results.Json(readiness, statusCode: readiness.IsReady ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         });
-        app.MapGet("/status", async (OutboxClient client, PartitionDirectory directory, SiloIdentity silo, CancellationToken ct) =>
+        app.MapGet("/status", async (OutboxClient client, ActivePartitions directory, SiloIdentity silo, CancellationToken ct) =>
         {
             var partitions = await client.GetStatusAsync(cancellationToken: ct).ConfigureAwait(false);
             return Results.Ok(new { silo = silo.Name, active = directory.ActiveEpochs.Keys.Order().ToArray(), partitions });
@@ -24,12 +24,12 @@ public static class SiloEndpoints
 
         var admin = app.MapGroup("/admin").AddEndpointFilter<AdminTokenFilter>();
         admin.MapAdminEndpoints();
-        admin.MapPost("/partitions/{partition:int}/drain", async (int partition, OutboxClient client, PartitionDirectory directory, CancellationToken ct) =>
+        admin.MapPost("/partitions/{partition:int}/drain", async (int partition, OutboxClient client, ActivePartitions directory, CancellationToken ct) =>
         {
             try
             {
-                // Local owner: wake it directly. Either way the NOTIFY reaches whichever silo owns it.
-                var local = directory.Trigger(partition);
+                // A grain call: Orleans routes it to wherever the partition is active.
+                var local = directory.IsActive(partition);
                 await client.RequestDrainAsync(partition, ct).ConfigureAwait(false);
                 return Results.Accepted(value: new { partition, ownedHere = local });
             }

@@ -21,12 +21,12 @@ public sealed partial class PartitionGauges : BackgroundService
     private static readonly string GaugesSql = SqlResource.Read(typeof(PartitionGauges).Assembly, "Telemetry.Sql.partition_gauges.sql");
 
     private readonly NpgsqlDataSource _dataSource;
-    private readonly PartitionDirectory _directory;
+    private readonly ActivePartitions _directory;
     private readonly TimeSpan _pollInterval;
     private readonly ILogger _logger;
     private volatile Snapshot _latest = new([], DateTimeOffset.UtcNow);
 
-    public PartitionGauges(IMeterFactory meterFactory, NpgsqlDataSource dataSource, PartitionDirectory directory, IOptions<TelemetryOptions> options,
+    public PartitionGauges(IMeterFactory meterFactory, NpgsqlDataSource dataSource, ActivePartitions directory, IOptions<TelemetryOptions> options,
         ILogger<PartitionGauges> logger)
     {
         _dataSource = dataSource;

@@ -9,7 +9,7 @@ namespace Outbox.Tests.Cluster;
 public sealed class FailoverTests(ITestOutputHelper output) : ClusterTestBase(output)
 {
     [Fact]
-    public async Task AKilledSilosPartitionsResumeElsewhereWithinTheSessionTimeoutAndNothingIsLostOrReordered()
+    public async Task AKilledSilosPartitionsResumeElsewhereWithinSecondsAndNothingIsLostOrReordered()
     {
         var topic = Kafka.CreateTopic();
         var silos = await Silos.StartAsync("silo-1", "silo-2", "silo-3");
@@ -22,13 +22,12 @@ public sealed class FailoverTests(ITestOutputHelper output) : ClusterTestBase(ou
         await Task.Delay(TimeSpan.FromSeconds(3));
         Silos["silo-1"].Process.Kill();
         var failover = await Silos.WaitUntilOwnsNothingAsync("silo-1", TimeSpan.FromSeconds(60));
-        Silos.Write($"failover after SIGKILL: {failover.TotalSeconds:0.0}s (session timeout {SiloCluster.SessionTimeoutMs} ms)");
+        Silos.Write($"failover after SIGKILL: {failover.TotalSeconds:0.0}s");
         await load;
 
-        // Session timeout plus the rebalance: about 10 s on a quiet machine (the mock coordinator waits up to
-        // session timeout - 1 s for members to rejoin). The bound allows a starved silo to miss one such round.
-        Assert.True(failover < TimeSpan.FromMilliseconds(SiloCluster.SessionTimeoutMs) + TimeSpan.FromSeconds(25),
-            $"failover took {failover.TotalSeconds:0.0}s");
+        // Death detection (two missed 1 s probes, two votes) plus re-activation: 1-3 s on a quiet machine
+        // (docs/benchmarks.md). The bound leaves room for a machine shared by several test runs.
+        Assert.True(failover < TimeSpan.FromSeconds(15), $"failover took {failover.TotalSeconds:0.0}s");
         await Delivery.AssertCompleteAndOrderedAsync(workload, verifier, Silos, "kill");
         await Silos.WaitForExclusiveOwnershipAsync([Silos["silo-2"], Silos["silo-3"]], TimeSpan.FromSeconds(30));
     }
@@ -44,7 +43,7 @@ public sealed class FailoverTests(ITestOutputHelper output) : ClusterTestBase(ou
         await workload.CreateTablesAsync(CancellationToken.None);
 
         // 30 s of chaos: every few seconds a silo is SIGKILLed and restarted a moment later, without waiting for the
-        // group to settle, so kills land in the middle of rebalances and of recoveries from the previous kill.
+        // cluster to settle, so kills land in the middle of joins, failovers and recoveries from the previous kill.
         var load = workload.RunAsync(events: 5000, ratePerSecond: 250, writers: 4, CancellationToken.None);
         var random = new Random(42);
         var chaosUntil = DateTime.UtcNow + TimeSpan.FromSeconds(30);

@@ -3,7 +3,7 @@ using Xunit.Abstractions;
 
 namespace Outbox.Tests.Cluster;
 
-/// <summary>Silos share the partitions through the Kafka consumer group: one owner each, rebalanced as silos come and go.</summary>
+/// <summary>Silos share the partitions through Orleans placement: one owner each, rebalanced as silos come and go.</summary>
 [Collection(ClusterTests.Name)]
 public sealed class PartitionOwnershipTests(ITestOutputHelper output) : ClusterTestBase(output)
 {

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Outbox.Tests.Infrastructure;
@@ -9,21 +8,18 @@ using Xunit.Abstractions;
 namespace Outbox.Tests.Cluster;
 
 /// <summary>
-/// Several real silo processes (Cluster:Mode=group) on one test database and the test's embedded Kafka, each
-/// with its own HTTP port and a record of its log lines. Each silo binds port 0 and reports the port it got:
-/// a port picked in advance can be taken by any connection during the seconds a silo process needs to start.
+/// Several real Orleans silo processes on one test database (which holds their membership table) and the
+/// test's embedded Kafka, each with a record of its log lines. Each silo binds HTTP port 0 and reports the port
+/// it got; its silo-to-silo and gateway ports are picked free just before it starts (Orleans advertises the
+/// port it binds, so it cannot bind port 0).
 /// </summary>
 public sealed class SiloCluster : IAsyncDisposable
 {
-    /// <summary>Short, so failover tests stay short; the silos' pause detector fires at half of it.</summary>
-    public const int SessionTimeoutMs = 6000;
-
     private readonly TestDatabase _db;
     private readonly TestKafka _kafka;
     private readonly ITestOutputHelper _output;
     private readonly IReadOnlyDictionary<string, string> _overrides;
-    private readonly string _groupId = "outbox-test-" + Guid.NewGuid().ToString("N")[..8];
-    private readonly string _coordinationTopic;
+    private readonly string _clusterId = "outbox-test-" + Guid.NewGuid().ToString("N")[..8];
     private readonly Dictionary<string, Member> _members = [];
 
     public SiloCluster(TestDatabase db, TestKafka kafka, ITestOutputHelper output, IReadOnlyDictionary<string, string>? overrides = null)
@@ -32,8 +28,6 @@ public sealed class SiloCluster : IAsyncDisposable
         _kafka = kafka;
         _output = output;
         _overrides = overrides ?? new Dictionary<string, string>();
-        // The mock cluster cannot create topics through the admin API; a real deployment's silo would.
-        _coordinationTopic = kafka.CreateTopic("coordination", TestDatabase.Partitions);
     }
 
     /// <summary>One silo process and what it logged.</summary>
@@ -66,7 +60,7 @@ public sealed class SiloCluster : IAsyncDisposable
         public bool Logged(string text) => Log.Any(line => line.Contains(text, StringComparison.Ordinal));
     }
 
-    /// <summary>Starts (or restarts) the named silos and waits until each is ready (joined, partitions active).</summary>
+    /// <summary>Starts (or restarts) the named silos and waits until each is ready (an active cluster member).</summary>
     public async Task<Member[]> StartAsync(params string[] names)
     {
         var started = new Member[names.Length];
@@ -94,11 +88,9 @@ public sealed class SiloCluster : IAsyncDisposable
         member.Restarting();
         var configuration = TestSilo.Configuration(_db, _kafka, name, new Dictionary<string, string>
         {
-            ["Cluster:Mode"] = "group",
-            ["Cluster:GroupId"] = _groupId,
-            ["Cluster:CoordinationTopic"] = _coordinationTopic,
-            ["Cluster:SessionTimeoutMs"] = SessionTimeoutMs.ToString(CultureInfo.InvariantCulture),
-            ["Logging:LogLevel:Outbox.Silo.Hosting.KafkaGroupOwnership"] = "Information",
+            ["Cluster:ClusterId"] = _clusterId,
+            ["Logging:LogLevel:Orleans.Runtime.MembershipService"] = "Information",
+            ["Logging:LogLevel:Outbox.Grains.Relay.OutboxPartitionGrain"] = "Information",
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Information",
             ["Urls"] = "http://127.0.0.1:0",
         });

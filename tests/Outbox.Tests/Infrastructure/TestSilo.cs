@@ -38,6 +38,10 @@ public sealed class TestSilo : IAsyncDisposable
             ["Relay:RetryDelay"] = "00:00:00.100",
             ["Relay:MaxRetryDelay"] = "00:00:01",
             ["Cluster:SiloName"] = name,
+            // Every silo of the test process needs ports of its own for silo-to-silo and gateway traffic.
+            ["Cluster:SiloPort"] = LocalEnvironment.FreePort().ToString(CultureInfo.InvariantCulture),
+            ["Cluster:GatewayPort"] = LocalEnvironment.FreePort().ToString(CultureInfo.InvariantCulture),
+            ["Logging:LogLevel:Orleans"] = "Error",
             ["Admin:Token"] = AdminToken,
             ["Logging:LogLevel:Default"] = "Warning",
         };

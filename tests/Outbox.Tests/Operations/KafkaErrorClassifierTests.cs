@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using ErrorCode = Confluent.Kafka.ErrorCode;
 using Outbox.Grains.Publishing;
 
 namespace Outbox.Tests.Operations;

@@ -67,8 +67,9 @@ public sealed class BenchEnvironment : IAsyncDisposable
             ["Outbox:MaxPoolSize"] = Settings.PoolSize.ToString(CultureInfo.InvariantCulture),
             ["Relay:BatchSize"] = Settings.BatchSize.ToString(CultureInfo.InvariantCulture),
             ["Kafka:BootstrapServers"] = BootstrapServers,
-            ["Cluster:Mode"] = "single",
             ["Cluster:SiloName"] = "bench-silo",
+            ["Cluster:SiloPort"] = LocalEnvironment.FreePort().ToString(CultureInfo.InvariantCulture),
+            ["Cluster:GatewayPort"] = LocalEnvironment.FreePort().ToString(CultureInfo.InvariantCulture),
             ["Urls"] = $"http://127.0.0.1:{port}",
             ["Logging:LogLevel:Default"] = "Warning",
         };

@@ -4,8 +4,8 @@ using Outbox.Tools.Demo;
 namespace Outbox.Tools.Bench;
 
 /// <summary>
-/// Failover under load: three silo processes share the partitions through the consumer group while writers
-/// commit business transactions; one silo is SIGKILLed a third of the way in. Reports how long until every
+/// Failover under load: three Orleans silo processes share the partitions while writers commit business
+/// transactions; one silo is SIGKILLed a third of the way in. Reports how long until every
 /// partition it owned was taken over (new owner, new epoch), and what an independent consumer saw. It is the
 /// demo's chaos run (its own database and embedded Kafka), reported as a benchmark line.
 /// </summary>

@@ -24,7 +24,8 @@ internal sealed class DemoCluster(DemoSettings settings, string connectionString
 
     /// <summary>
     /// After <paramref name="delay"/>, SIGKILLs silo-1 and measures how long until none of the partitions it
-    /// owned is still registered to it (the others took them over with new epochs); then restarts it.
+    /// owned is still registered to it (Orleans declared it dead and the survivors re-activated its partitions
+    /// with new epochs); then restarts it.
     /// </summary>
     public async Task<double?> KillAndRestartOneAsync(TimeSpan delay, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
@@ -49,8 +50,10 @@ internal sealed class DemoCluster(DemoSettings settings, string connectionString
             ["Outbox:ConnectionString"] = connectionString,
             ["Outbox:PartitionCount"] = settings.Partitions.ToString(CultureInfo.InvariantCulture),
             ["Kafka:BootstrapServers"] = bootstrapServers,
-            ["Cluster:Mode"] = settings.Silos > 1 ? "group" : "single",
             ["Cluster:SiloName"] = name,
+            // Orleans advertises the ports it binds, so they are picked free here rather than bound as port 0.
+            ["Cluster:SiloPort"] = LocalEnvironment.FreePort().ToString(CultureInfo.InvariantCulture),
+            ["Cluster:GatewayPort"] = LocalEnvironment.FreePort().ToString(CultureInfo.InvariantCulture),
             ["Urls"] = BaseAddress(port).ToString(),
         };
         return SiloProcess.Start(name, configuration, settings.Verbose ? line => progress.WriteLine(line) : null);

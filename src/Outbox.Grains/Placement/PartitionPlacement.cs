@@ -1,0 +1,13 @@
+using Orleans;
+using Orleans.Placement;
+using Orleans.Runtime;
+
+namespace Outbox.Grains.Placement;
+
+/// <summary>Places a partition grain on the silo <see cref="PartitionAssignment"/> assigns it to.</summary>
+[Serializable, GenerateSerializer, Immutable, SuppressReferenceTracking]
+public sealed class PartitionPlacement : PlacementStrategy;
+
+/// <summary>Marks a grain keyed by outbox partition for <see cref="PartitionPlacement"/>.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false)]
+public sealed class PartitionPlacementAttribute() : PlacementAttribute(new PartitionPlacement());

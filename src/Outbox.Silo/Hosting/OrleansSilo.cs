@@ -1,0 +1,53 @@
+using System.Net;
+using Npgsql;
+using Orleans.Configuration;
+using Outbox.Contracts.Schema;
+using Outbox.Grains.Hosting;
+
+namespace Outbox.Silo.Hosting;
+
+/// <summary>
+/// The Orleans side of the host: cluster identity and endpoints, membership and reminders in the outbox
+/// database, failure detection, and the relay itself (<see cref="OutboxRelaySiloBuilderExtensions.AddOutboxRelay"/>).
+/// </summary>
+public static class OrleansSilo
+{
+    public const string MembershipSection = RelayClusterOptions.Section + ":Membership";
+
+    private const string MembershipPool = "orleans-membership";
+
+    public static void Configure(ISiloBuilder silo, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        ArgumentNullException.ThrowIfNull(configuration);
+        // Endpoints and storage are needed while the silo is being built, before options validation runs:
+        // read them here; ValidateOnStart still reports a bad section with a clear message.
+        var cluster = configuration.GetSection(RelayClusterOptions.Section).Get<RelayClusterOptions>() ?? new RelayClusterOptions();
+        var outbox = configuration.GetSection(OutboxOptions.Section).Get<OutboxOptions>() ?? new OutboxOptions();
+        silo.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = cluster.ClusterId;
+            o.ServiceId = cluster.ServiceId;
+        });
+        silo.Configure<SiloOptions>(o => o.SiloName = cluster.EffectiveSiloName);
+        var advertised = cluster.AdvertisedAddress is { Length: > 0 } address ? IPAddress.Parse(address) : IPAddress.Loopback;
+        silo.ConfigureEndpoints(advertised, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: !IPAddress.IsLoopback(advertised));
+
+        // Membership and reminders get their own small pool (migration 004's tables force synchronous commit):
+        // never the relay's, which commits asynchronously and may be busy with batches.
+        silo.Services.AddKeyedSingleton(MembershipPool, (_, _) => OrleansStorage.CreateDataSource(outbox.ConnectionString));
+        silo.UseAdoNetClustering(options => options.Configure<IServiceProvider>((o, sp) =>
+        {
+            o.Invariant = OrleansStorage.Invariant;
+            o.DataSource = sp.GetRequiredKeyedService<NpgsqlDataSource>(MembershipPool);
+        }));
+        silo.UseAdoNetReminderService(options => options.Configure<IServiceProvider>((o, sp) =>
+        {
+            o.Invariant = OrleansStorage.Invariant;
+            o.DataSource = sp.GetRequiredKeyedService<NpgsqlDataSource>(MembershipPool);
+        }));
+        silo.Configure<ClusterMembershipOptions>(MembershipDefaults.Apply);
+        silo.Configure<ClusterMembershipOptions>(configuration.GetSection(MembershipSection));
+        silo.AddOutboxRelay();
+    }
+}
