@@ -10,6 +10,7 @@ public sealed class ActivePartitions
     /// <summary>Partitions active here, and their epochs.</summary>
     public IReadOnlyDictionary<int, long> ActiveEpochs => _epochs.ToDictionary(kv => kv.Key, kv => kv.Value);
 
+    /// <summary>Whether <paramref name="partition"/> has an activation in this silo.</summary>
     public bool IsActive(int partition) => _epochs.ContainsKey(partition);
 
     internal void Add(int partition, long epoch) => _epochs[partition] = epoch;
