@@ -28,15 +28,16 @@ public sealed class PrometheusScrapeTests : RelayTestBase
         await Eventually.TrueAsync(async () =>
             {
                 scrape = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
-                var sent = Sum(scrape, "messaging_client_sent_messages_total");
-                return sent >= messages && sent == verifier.Received;
+                return Sum(scrape, "messaging_client_sent_messages_total") >= messages;
             },
             TimeSpan.FromSeconds(15), "the published counter reaches the number of acknowledged messages");
 
-        // At least once: a batch re-published after a failed completion is acknowledged (and counted) again, so
-        // the counters match every copy the independent consumer received, duplicates included.
-        Assert.Equal(verifier.Received, Sum(scrape, "messaging_client_sent_messages_total"));
-        Assert.Equal(verifier.Received, Sum(scrape, "outbox_commit_to_ack_duration_seconds_count"));
+        // At least once: a batch re-published after a failed completion is acknowledged (and counted) again, while
+        // the batch of an activation fenced off during placement reaches Kafka uncounted (its completion is
+        // refused). So every message is counted at least once and never more often than Kafka received it.
+        var sent = Sum(scrape, "messaging_client_sent_messages_total");
+        Assert.InRange(sent, messages, verifier.Received);
+        Assert.Equal(sent, Sum(scrape, "outbox_commit_to_ack_duration_seconds_count"));
         Assert.Equal(TestDatabase.Partitions, Sum(scrape, "outbox_partitions_owned"));
         Assert.Equal(0, Sum(scrape, "outbox_backlog"));
         Assert.Contains("outbox_backlog_oldest_age_seconds{", scrape, StringComparison.Ordinal);
