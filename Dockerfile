@@ -19,11 +19,11 @@ FROM mcr.microsoft.com/dotnet/aspnet:10.0
 WORKDIR /app
 COPY --from=build /app ./
 # Listen on every interface (appsettings.json binds loopback for development). Configuration otherwise
-# comes from the environment: Outbox__ConnectionString, Kafka__BootstrapServers, Cluster__Mode, ...
+# comes from the environment: Outbox__ConnectionString, Kafka__BootstrapServers, Cluster__AdvertisedAddress, ...
 ENV Urls=http://+:8080 \
-    Cluster__Mode=group \
     DOTNET_gcServer=0
-EXPOSE 8080
+# HTTP, Orleans silo-to-silo, Orleans gateway (cluster clients).
+EXPOSE 8080 11111 30000
 USER app
 # No curl in the runtime image: bash's /dev/tcp asks /health/ready for a 200.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \

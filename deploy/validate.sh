@@ -5,6 +5,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
+# The compose file requires an admin token from the environment; any valid-looking value will do for a check.
+export OUTBOX_ADMIN_TOKEN="${OUTBOX_ADMIN_TOKEN:-validate-only-0123456789abcdef}"
 if docker compose version >/dev/null 2>&1; then
   docker compose -f "$ROOT/docker-compose.yml" config -q
 elif command -v docker-compose >/dev/null; then
@@ -41,9 +43,36 @@ for sts in by_kind["StatefulSet"]:
             for ref in [w[2:-1] for w in str(e.get("value", "")).split() if w.startswith("$(")]:
                 assert ref in names[:i], f"{e['name']} refers to {ref} before it is defined"
         env = set(names) | config | secret
-        for required in ("Outbox__ConnectionString", "Kafka__BootstrapServers", "Cluster__Mode", "Cluster__SiloName", "Cluster__InstanceId"):
+        for required in ("Outbox__ConnectionString", "Kafka__BootstrapServers", "Cluster__SiloName", "Cluster__ClusterId",
+                         "Cluster__ServiceId", "Cluster__SiloPort", "Cluster__GatewayPort", "Cluster__AdvertisedAddress"):
             assert required in env, f"{required} is not set"
+        # Orleans listens where the configuration says and advertises the pod's own IP.
+        container_ports = {p["name"]: p["containerPort"] for p in c["ports"]}
+        settings = {k: v for cm in by_kind["ConfigMap"] for k, v in cm["data"].items()}
+        assert container_ports.get("silo") == int(settings["Cluster__SiloPort"]), "silo port differs from Cluster__SiloPort"
+        assert container_ports.get("gateway") == int(settings["Cluster__GatewayPort"]), "gateway port differs from Cluster__GatewayPort"
+        pod_ip = next(e for e in c["env"] if e["name"] == "POD_IP")
+        assert pod_ip["valueFrom"]["fieldRef"]["fieldPath"] == "status.podIP", "POD_IP is not the pod's IP"
+        assert next(e for e in c["env"] if e["name"] == "Cluster__AdvertisedAddress")["value"] == "$(POD_IP)"
 for svc in by_kind["Service"]:
     assert svc["spec"]["selector"] == {"app.kubernetes.io/name": "outbox-relay"}
 print(f"validate: {len(docs)} Kubernetes objects ok")
+PY
+
+# Compose: every silo advertises its own service name (resolved on the compose network) and exposes the
+# Orleans ports its configuration names.
+python3 - "$ROOT/docker-compose.yml" <<'PY'
+import sys, yaml
+services = yaml.safe_load(open(sys.argv[1]))["services"]
+silos = {n: s for n, s in services.items() if "Outbox__ConnectionString" in s.get("environment", {})}
+assert silos, "no silo service"
+for name, silo in silos.items():
+    env = silo["environment"]
+    assert env.get("Cluster__AdvertisedAddress") == name, f"{name} does not advertise its service name"
+    assert env.get("Cluster__SiloName") == name, f"{name} is not named after its service"
+    exposed = {str(p) for p in silo.get("expose", [])}
+    for key in ("Cluster__SiloPort", "Cluster__GatewayPort"):
+        assert str(env[key]) in exposed, f"{name} does not expose {key}={env[key]}"
+    assert env["Cluster__ClusterId"] and env["Cluster__ServiceId"]
+print(f"validate: {len(silos)} compose silos ok")
 PY

@@ -4,6 +4,7 @@ using Npgsql;
 using Outbox.Contracts;
 using Outbox.Contracts.Schema;
 using Outbox.Grains.Hosting;
+using Outbox.Grains.Publishing;
 
 // An order service that publishes its events through the transactional outbox: the HTTP handler changes the
 // order and enqueues the event in one database transaction, and the service's own Orleans silo hosts the
@@ -17,15 +18,25 @@ var kafka = builder.Configuration["Kafka:BootstrapServers"]
     ?? throw new InvalidOperationException("Set Kafka:BootstrapServers.");
 
 // What the relay needs from its host: the database that holds the outbox (here the service's own) and a Kafka
-// producer. Idempotence and acks=all keep each key's events in order and unduplicated across retries.
+// producer. Idempotence and acks=all keep each key's events in order and unduplicated across retries; an
+// idempotent producer that hits a fatal error is dead for good, so RelayProducer builds a new one when the
+// error handler reports it.
 builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(orders) { Name = "orders" }.Build());
-builder.Services.AddSingleton(_ => new ProducerBuilder<byte[], byte[]>(new ProducerConfig
+var producerConfig = new ProducerConfig
 {
     BootstrapServers = kafka,
     EnableIdempotence = true,
     Acks = Acks.All,
     LingerMs = 5,
-}).Build());
+};
+builder.Services.AddSingleton(services => new RelayProducer(
+    onFatal => new ProducerBuilder<byte[], byte[]>(producerConfig)
+        .SetErrorHandler((producer, error) =>
+        {
+            if (error.IsFatal) onFatal(producer);
+        })
+        .Build(),
+    services.GetRequiredService<ILogger<RelayProducer>>()));
 
 builder.UseOrleans(silo => silo
     // One silo on this machine; a real deployment uses a clustering provider (e.g. ADO.NET on PostgreSQL).

@@ -19,9 +19,19 @@ public static class OutboxMessageValidator
                 $"Payload is {message.Payload.Length} bytes; the limit is {OutboxLimits.MaxPayloadBytes}.");
         if (message.EventId == Guid.Empty)
             throw new OutboxValidationException("EventId must not be empty.");
-        if (message.EventType is { Length: 0 or > 255 })
-            throw new OutboxValidationException("EventType must be 1 to 255 characters when set.");
+        if (message.EventType is { } eventType && (eventType.Length == 0 || Encoding.UTF8.GetByteCount(eventType) > OutboxLimits.MaxEventTypeBytes))
+            throw new OutboxValidationException($"EventType must be 1 to {OutboxLimits.MaxEventTypeBytes} bytes when set.");
+        ValidateDeliverAt(message.DeliverAt, DateTimeOffset.UtcNow);
         ValidateHeaders(message.Headers);
+    }
+
+    /// <summary>A deliver-at is a time between <see cref="OutboxLimits.MinDeliverAt"/> and <see cref="OutboxLimits.MaxScheduleAhead"/> from now.</summary>
+    public static void ValidateDeliverAt(DateTimeOffset? deliverAt, DateTimeOffset now)
+    {
+        if (deliverAt is not { } at) return;
+        if (at < OutboxLimits.MinDeliverAt || at - now > OutboxLimits.MaxScheduleAhead)
+            throw new OutboxValidationException(
+                $"DeliverAt {at:O} is not a schedule: it must lie between {OutboxLimits.MinDeliverAt:yyyy-MM-dd} and {OutboxLimits.MaxScheduleAhead.TotalDays:0} days from now.");
     }
 
     /// <summary>Throws <see cref="OutboxValidationException"/> unless <paramref name="topic"/> is a valid Kafka topic name.</summary>
@@ -45,10 +55,11 @@ public static class OutboxMessageValidator
             throw new OutboxValidationException($"At most {OutboxLimits.MaxHeaderCount} headers are allowed.");
         foreach (var (name, value) in headers)
         {
-            if (string.IsNullOrEmpty(name) || name.StartsWith(OutboxLimits.ReservedHeaderPrefix, StringComparison.Ordinal)
+            if (string.IsNullOrEmpty(name) || Encoding.UTF8.GetByteCount(name) > OutboxLimits.MaxHeaderNameBytes
+                || name.StartsWith(OutboxLimits.ReservedHeaderPrefix, StringComparison.Ordinal)
                 || name is "traceparent" or "tracestate")
                 throw new OutboxValidationException(
-                    $"Header name '{name}' is empty or reserved (traceparent, tracestate and names starting with '{OutboxLimits.ReservedHeaderPrefix}' are written by the relay).");
+                    $"Header name '{name}' is empty, longer than {OutboxLimits.MaxHeaderNameBytes} bytes, or reserved (traceparent, tracestate and names starting with '{OutboxLimits.ReservedHeaderPrefix}' are written by the relay).");
             if (value is null)
                 throw new OutboxValidationException($"Header '{name}' has a null value.");
             if (Encoding.UTF8.GetByteCount(value) > OutboxLimits.MaxHeaderValueBytes)

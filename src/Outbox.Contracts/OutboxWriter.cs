@@ -42,7 +42,15 @@ public static class OutboxWriter
         p.Add(Array("event_ids", NpgsqlDbType.Uuid, messages, m => m.EventId));
         p.Add(Array("traceparents", NpgsqlDbType.Text, messages, _ => traceparent));
         p.Add(Array("tracestates", NpgsqlDbType.Text, messages, _ => tracestate));
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidParameterValue)
+        {
+            // outbox.validate_message refused a message (e.g. larger than the deployment's Kafka message size).
+            throw new OutboxValidationException(e.MessageText, e);
+        }
     }
 
     private static NpgsqlParameter Array<T>(string name, NpgsqlDbType type, IReadOnlyList<OutboxMessage> messages,
@@ -58,6 +66,8 @@ public static class OutboxWriter
     {
         var activity = Activity.Current;
         if (activity is null || activity.IdFormat != ActivityIdFormat.W3C) return (null, null);
-        return (activity.Id, activity.TraceStateString);
+        // A tracestate past the W3C limit is dropped, as a tracer would drop it, rather than failing the business write.
+        var tracestate = activity.TraceStateString is { Length: <= OutboxLimits.MaxTracestateLength } state ? state : null;
+        return (activity.Id, tracestate);
     }
 }

@@ -41,7 +41,7 @@ public sealed class OutboxMigrator(NpgsqlDataSource dataSource)
                 if (await IsAppliedAsync(connection, version, cancellationToken).ConfigureAwait(false)) continue;
                 await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
                 await ExecuteAsync(connection, tx, ReadMigration(name), cancellationToken).ConfigureAwait(false);
-                await ExecuteAsync(connection, tx, "insert into outbox.schema_migrations (version, name) values (@v, @n)",
+                await ExecuteAsync(connection, tx, "insert into outbox.schema_migrations (version, name) values (@v, @n) on conflict (version) do nothing",
                     cancellationToken, ("v", version), ("n", name)).ConfigureAwait(false);
                 await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
                 applied.Add(version);

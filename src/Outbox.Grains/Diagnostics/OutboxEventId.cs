@@ -3,8 +3,8 @@ namespace Outbox.Grains.Diagnostics;
 /// <summary>
 /// Every log event id the relay and its silo write, in one place (docs/observability.md lists them for
 /// operators). Ids never change meaning; a retired id is not reused. Ranges: 1xxx the partition relay and
-/// retention, 2xxx publishing, 3xxx the Kafka producer, 4xxx the silo's database connections, 7xxx
-/// telemetry. 5001-5011 belonged to the retired Kafka consumer-group ownership engine.
+/// retention, 2xxx publishing, 3xxx the Kafka producer, 4xxx the silo's database connections, 6xxx exactly-once
+/// delivery, 7xxx telemetry. 5001-5011 belonged to the retired Kafka consumer-group ownership engine.
 /// </summary>
 public static class OutboxEventId
 {
@@ -53,6 +53,9 @@ public static class OutboxEventId
     /// <summary>librdkafka's own log line, from the producer (Debug).</summary>
     public const int ProducerLibrdkafkaLog = 3002;
 
+    /// <summary>The shared Kafka producer hit a fatal error and was replaced by a new one; batches in flight are retried on it (Error).</summary>
+    public const int ProducerReplaced = 3003;
+
     /// <summary>The silo listens for outbox notifications (Information).</summary>
     public const int NotificationsListening = 4001;
 
@@ -67,6 +70,24 @@ public static class OutboxEventId
 
     /// <summary>The outbox database is not reachable yet at start-up; waiting (Warning).</summary>
     public const int DatabaseWaiting = 4102;
+
+    /// <summary>The exactly-once progress topic was created at start-up (Information).</summary>
+    public const int ProgressTopicCreated = 6001;
+
+    /// <summary>A partition's transactional producer reported an error (Warning).</summary>
+    public const int TransactionalProducerError = 6002;
+
+    /// <summary>On activation, rows Kafka already had from the last committed transaction were removed, not published again (Information).</summary>
+    public const int PartitionReconciled = 6003;
+
+    /// <summary>A Kafka transaction was aborted; its rows are published again (Warning).</summary>
+    public const int TransactionAborted = 6004;
+
+    /// <summary>Committing a Kafka transaction failed and is retried (Warning).</summary>
+    public const int TransactionCommitRetried = 6005;
+
+    /// <summary>A partition's transactional producer failed (fenced or fatal); the next batch starts a new session (Warning).</summary>
+    public const int TransactionalProducerLost = 6006;
 
     /// <summary>The partition gauges' poll failed; gauges keep their previous values (Warning).</summary>
     public const int GaugePollFailed = 7001;

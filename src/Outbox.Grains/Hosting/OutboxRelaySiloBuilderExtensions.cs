@@ -7,6 +7,7 @@ using Orleans.Configuration;
 using Orleans.Hosting;
 using Orleans.Runtime;
 using Outbox.Grains.Diagnostics;
+using Outbox.Grains.ExactlyOnce;
 using Outbox.Grains.Placement;
 using Outbox.Grains.Publishing;
 using Outbox.Grains.Relay;
@@ -21,8 +22,9 @@ public static class OutboxRelaySiloBuilderExtensions
     /// Registers the partition grains, their placement and keeper, the relay's options (validated at start-up)
     /// and services. Idempotent: a second call only applies <paramref name="configure"/> again.
     /// The host provides what is deployment-specific: an <see cref="NpgsqlDataSource"/> for the outbox database
-    /// (the relay's own bounded pool, which may commit asynchronously), an <c>IProducer&lt;byte[], byte[]&gt;</c>
-    /// for Kafka, and Orleans clustering and reminder storage (see Outbox.Silo).
+    /// (the relay's own bounded pool, which may commit asynchronously), a <see cref="RelayProducer"/> (the
+    /// Kafka producer, replaced after a fatal error), and Orleans clustering and reminder storage (see Outbox.Silo); for
+    /// <c>Relay:Delivery=ExactlyOnce</c> also an <see cref="ExactlyOnceHost"/> (docs/exactly-once.md).
     /// </summary>
     public static ISiloBuilder AddOutboxRelay(this ISiloBuilder builder, Action<RelayOptions>? configure = null)
     {
@@ -41,6 +43,10 @@ public static class OutboxRelaySiloBuilderExtensions
         services.TryAddSingleton<IOutboxPublisher, KafkaPublisher>();
         services.TryAddSingleton<ActivePartitions>();
         services.TryAddSingleton<PartitionAssignment>();
+        services.AddOptions<ExactlyOnceOptions>().ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ExactlyOnceOptions>, ExactlyOnceOptionsValidator>());
+        services.TryAddSingleton<ExactlyOnceStartup>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ExactlyOnceStartup>());
         services.AddPlacementDirector<PartitionPlacement, PartitionPlacementDirector>();
         services.AddSingleton<PartitionKeeper>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<PartitionKeeper>());

@@ -95,11 +95,17 @@ internal sealed partial class PartitionKeeper(IGrainFactory grains, IClusterMemb
     {
         try
         {
-            await grains.GetGrain<IOutboxPartitionGrain>(partition).KeepActiveAsync().ConfigureAwait(false);
+            await grains.GetGrain<IOutboxPartitionGrain>(partition).KeepActiveAsync()
+                .WaitAsync(_options.KeeperPingTimeout, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // Silo stopping.
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // Activation failed (the database is down, the silo is stopping): the next round tries again.
+            // Activation failed (the database is down, the silo is stopping) or the ping went unanswered (it was
+            // routed to a silo that died meanwhile): the next round tries again.
             LogPingFailed(logger, e, partition);
         }
         finally

@@ -11,13 +11,15 @@ namespace Outbox.Grains.Publishing;
 /// relay adds the per-key rule: once a message of a key fails in a batch, later messages of that key are
 /// held back, never sent past it.
 /// </summary>
-internal sealed partial class KafkaPublisher(IProducer<byte[], byte[]> producer, ILogger<KafkaPublisher> logger) : IOutboxPublisher
+internal sealed partial class KafkaPublisher(RelayProducer relayProducer, ILogger<KafkaPublisher> logger) : IOutboxPublisher
 {
     private static readonly TimeSpan QueueFullBackoff = TimeSpan.FromMilliseconds(20);
 
     public async Task<PublishOutcome[]> PublishAsync(int partition, IReadOnlyList<OutboxRow> batch, CancellationToken cancellationToken)
     {
         var delivery = new BatchDelivery(batch.Count);
+        // One producer per batch: after a fatal error the batch fails and its retry goes to the replacement.
+        var producer = relayProducer.Current;
         HashSet<string>? failedKeys = null;
         for (var i = 0; i < batch.Count; i++)
         {
@@ -30,7 +32,7 @@ internal sealed partial class KafkaPublisher(IProducer<byte[], byte[]> producer,
             var send = RelayTracing.StartSend(row, partition);
             delivery.Trace(i, send);
             var message = OutboxMessageMapper.ToKafka(row, partition, RelayTracing.Traceparent(send, row), RelayTracing.Tracestate(send, row));
-            var outcome = await ProduceAsync(row.Topic, message, delivery, i, cancellationToken).ConfigureAwait(false);
+            var outcome = await ProduceAsync(producer, row.Topic, message, delivery, i, cancellationToken).ConfigureAwait(false);
             if (outcome is { } failed)
             {
                 LogProduceRejected(logger, partition, row.Id, failed.Error);
@@ -42,7 +44,7 @@ internal sealed partial class KafkaPublisher(IProducer<byte[], byte[]> producer,
     }
 
     /// <summary>Hands one message to librdkafka; returns an outcome only when it was refused locally.</summary>
-    private async ValueTask<PublishOutcome?> ProduceAsync(string topic, Message<byte[], byte[]> message, BatchDelivery delivery, int index,
+    private static async ValueTask<PublishOutcome?> ProduceAsync(IProducer<byte[], byte[]> producer, string topic, Message<byte[], byte[]> message, BatchDelivery delivery, int index,
         CancellationToken cancellationToken)
     {
         while (true)

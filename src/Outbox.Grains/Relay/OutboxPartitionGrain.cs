@@ -4,6 +4,7 @@ using Orleans;
 using Orleans.Runtime;
 using Outbox.Contracts;
 using Outbox.Grains.Diagnostics;
+using Outbox.Grains.ExactlyOnce;
 using Outbox.Grains.Placement;
 using Outbox.Grains.Publishing;
 using Outbox.Grains.Storage;
@@ -33,6 +34,7 @@ internal sealed partial class OutboxPartitionGrain : Grain, IOutboxPartitionGrai
     private readonly OutboxStore _store;
     private readonly OwnershipCheck _ownership;
     private readonly IOutboxPublisher _publisher;
+    private readonly ExactlyOnceStartup _exactlyOnce;
     private readonly RelayOptions _options;
     private readonly ResiliencePipeline _retry;
     private readonly RelayMetrics _metrics;
@@ -41,7 +43,9 @@ internal sealed partial class OutboxPartitionGrain : Grain, IOutboxPartitionGrai
     private readonly ActivePartitions _active;
     private readonly ILogger<OutboxPartitionGrain> _logger;
     private readonly CancellationTokenSource _stopNow = new();
+    private readonly CancellationTokenSource _stopRetrying = new();
     private PartitionDrainer? _drainer;
+    private TransactionalPublisher? _transactional;
     private IGrainTimer? _timer;
     private Task _cycle = Task.CompletedTask;
     private bool _drainRequested;
@@ -49,12 +53,13 @@ internal sealed partial class OutboxPartitionGrain : Grain, IOutboxPartitionGrai
     private bool? _hasReminder;
     private DateTime _nextHousekeeping;
 
-    public OutboxPartitionGrain(OutboxStore store, OwnershipCheck ownership, IOutboxPublisher publisher, IOptions<RelayOptions> options,
-        RelayRetry retry, RelayMetrics metrics, PartitionAssignment assignment, ILocalSiloDetails silo, ActivePartitions active, ILogger<OutboxPartitionGrain> logger)
+    public OutboxPartitionGrain(OutboxStore store, OwnershipCheck ownership, IOutboxPublisher publisher, ExactlyOnceStartup exactlyOnce,
+        IOptions<RelayOptions> options, RelayRetry retry, RelayMetrics metrics, PartitionAssignment assignment, ILocalSiloDetails silo, ActivePartitions active, ILogger<OutboxPartitionGrain> logger)
     {
         _store = store;
         _ownership = ownership;
         _publisher = publisher;
+        _exactlyOnce = exactlyOnce;
         _options = options.Value;
         _retry = retry.Pipeline;
         _metrics = metrics;
@@ -71,7 +76,15 @@ internal sealed partial class OutboxPartitionGrain : Grain, IOutboxPartitionGrai
         if (Partition < 0 || Partition >= _options.PartitionCount)
             throw new InvalidOperationException($"Partition {Partition} does not exist: the outbox has partitions 0 to {_options.PartitionCount - 1}.");
         var epoch = await _retry.ExecuteAsync(async ct => await _store.ActivateAsync(Partition, _silo.Name, ct), cancellationToken);
-        _drainer = new PartitionDrainer(Partition, epoch, _store, _publisher, _options, _metrics, _logger);
+        var publisher = _publisher;
+        if (_exactlyOnce.Enabled)
+        {
+            // Exactly-once: the partition's own transactional producer, started after the epoch is taken
+            // (InitTransactions fences a previous owner's producer) and reconciled before the first read.
+            var delivery = await _exactlyOnce.DeliveryAsync(cancellationToken);
+            publisher = _transactional = await _retry.ExecuteAsync(async ct => await delivery.ActivateAsync(Partition, epoch, ct), cancellationToken);
+        }
+        _drainer = new PartitionDrainer(Partition, epoch, _store, publisher, _options, _metrics, _logger);
         _active.Add(Partition, epoch);
         _metrics.Rebalances.Add(1);
         LogActivated(_logger, Partition, epoch, _silo.Name);
@@ -89,7 +102,13 @@ internal sealed partial class OutboxPartitionGrain : Grain, IOutboxPartitionGrai
         return Task.CompletedTask;
     }
 
-    public Task KeepActiveAsync() => Task.CompletedTask;
+    public Task KeepActiveAsync()
+    {
+        // The keeper of the silo that placement assigns this partition to pings it every second: a partition assigned
+        // elsewhere (a silo joined) hands over now, not at its next housekeeping, which a long sweep would delay.
+        TryHandOver();
+        return Task.CompletedTask;
+    }
 
     public Task ReceiveReminder(string reminderName, TickStatus status)
     {
@@ -104,6 +123,8 @@ internal sealed partial class OutboxPartitionGrain : Grain, IOutboxPartitionGrai
         _stopping = true;
         _timer?.Dispose();
         _drainer?.FinishBatchThenStop();
+        // A graceful stop ends the retries' waits at once; a batch in flight still finishes (only _stopNow stops it).
+        await _stopRetrying.CancelAsync();
         // Orleans cancels the token after its deactivation timeout: a batch stuck behind an outage is then
         // abandoned (it stays in the outbox for the next owner, whose epoch fences this one's late writes).
         await using (cancellationToken.Register(_stopNow.Cancel))
@@ -117,6 +138,7 @@ internal sealed partial class OutboxPartitionGrain : Grain, IOutboxPartitionGrai
                 // Stopped by the deactivation timeout; nothing more to do.
             }
         }
+        if (_transactional is not null) await _transactional.DisposeAsync();
         if (_drainer is { } drainer)
         {
             _active.Remove(Partition, drainer.Epoch);
@@ -128,6 +150,7 @@ internal sealed partial class OutboxPartitionGrain : Grain, IOutboxPartitionGrai
     {
         _drainer?.Dispose();
         _stopNow.Dispose();
+        _stopRetrying.Dispose();
     }
 
     private Task OnTimer(CancellationToken cancellationToken)
@@ -149,10 +172,11 @@ internal sealed partial class OutboxPartitionGrain : Grain, IOutboxPartitionGrai
             while (_drainRequested && !_stopping)
             {
                 _drainRequested = false;
-                await _retry.ExecuteAsync(drainer.DrainAsync, _stopNow.Token);
+                await _retry.ExecuteAsync(static (state, _) => state.drainer.DrainAsync(state.stopNow), (drainer, stopNow: _stopNow.Token),
+                    _stopRetrying.Token);
             }
             if (_stopping) return;
-            var wait = await _retry.ExecuteAsync(drainer.NextWakeAsync, _stopNow.Token);
+            var wait = await _retry.ExecuteAsync(drainer.NextWakeAsync, _stopRetrying.Token);
             await HousekeepAsync(drainer);
             if (!_stopping) _timer?.Change(_drainRequested ? TimeSpan.Zero : wait, Timeout.InfiniteTimeSpan);
         }
@@ -162,9 +186,9 @@ internal sealed partial class OutboxPartitionGrain : Grain, IOutboxPartitionGrai
             _stopping = true;
             DeactivateOnIdle();
         }
-        catch (OperationCanceledException) when (_stopNow.IsCancellationRequested)
+        catch (OperationCanceledException) when (_stopRetrying.IsCancellationRequested)
         {
-            // Deactivation gave up waiting; the loop ends here by design.
+            // Deactivating: retries end, or the deactivation timeout gave up on the batch; the cycle ends here by design.
         }
         catch (Exception e)
         {
@@ -196,18 +220,25 @@ internal sealed partial class OutboxPartitionGrain : Grain, IOutboxPartitionGrai
         }
     }
 
+    /// <summary>
+    /// Hands the partition over when placement now assigns it to another silo. Live migration: the placement
+    /// director activates it on its assigned silo right away (with a new epoch) once this activation has finished
+    /// its batch in flight.
+    /// </summary>
+    private bool TryHandOver()
+    {
+        if (_stopping || _drainer is not { } drainer || !_assignment.IsElsewhere(Partition, _silo.SiloAddress, this.GetGrainId().Type))
+            return false;
+        LogMoving(_logger, Partition, drainer.Epoch);
+        _stopping = true;
+        MigrateOnIdle();
+        return true;
+    }
+
     private async Task HousekeepOnceAsync(PartitionDrainer drainer)
     {
         await _ownership.EnsureCurrentAsync(Partition, drainer.Epoch, _stopNow.Token);
-        if (_assignment.IsElsewhere(Partition, _silo.SiloAddress, this.GetGrainId().Type))
-        {
-            // Live migration: the placement director activates it on its assigned silo right away (with a new
-            // epoch) once this activation has finished its batch in flight.
-            LogMoving(_logger, Partition, drainer.Epoch);
-            _stopping = true;
-            MigrateOnIdle();
-            return;
-        }
+        if (TryHandOver()) return;
         var scheduled = await _store.TimeUntilNextDueAsync(Partition, drainer.Epoch, _stopNow.Token) is not null;
         if (scheduled == _hasReminder) return;
         if (scheduled)

@@ -19,6 +19,7 @@ internal sealed partial class PartitionDrainer : IDisposable
     private readonly RelayOptions _options;
     private readonly RelayMetrics _metrics;
     private readonly ILogger _logger;
+    private readonly AcknowledgedCompletion _completion;
     private readonly CancellationTokenSource _finishBatchThenStop = new();
 
     public PartitionDrainer(int partition, long epoch, OutboxStore store, IOutboxPublisher publisher, RelayOptions options,
@@ -31,6 +32,7 @@ internal sealed partial class PartitionDrainer : IDisposable
         _options = options;
         _metrics = metrics;
         _logger = logger;
+        _completion = new AcknowledgedCompletion(store, partition, epoch);
     }
 
     public int Partition { get; }
@@ -49,20 +51,22 @@ internal sealed partial class PartitionDrainer : IDisposable
         // Each drain's first read starts at the partition's first row, so rows of transactions that committed
         // late (lower ids, visible only now) are found; later reads of the same drain continue after the last
         // batch, an index range scan that does not walk the entries of rows just removed.
-        var batch = await _store.ReadBatchAsync(Partition, Epoch, after: 0, _options.BatchSize, stopNow).ConfigureAwait(false);
+        // A batch acknowledged by Kafka whose completion failed is completed first, not read and published again.
+        await _completion.SettleAsync(stopNow).ConfigureAwait(false);
+        var batch = await _store.ReadBatchAsync(Partition, Epoch, after: 0, _options.BatchSize, _options.BatchMaxBytes, stopNow).ConfigureAwait(false);
         while (batch.Count > 0)
         {
             var started = Stopwatch.GetTimestamp();
             var outcomes = await _publisher.PublishAsync(Partition, batch, stopNow).ConfigureAwait(false);
             var summary = BatchSummary.Of(batch, outcomes);
-            var more = batch.Count == _options.BatchSize && !_finishBatchThenStop.IsCancellationRequested;
+            var more = BatchBudget.IsFull(batch, _options) && !_finishBatchThenStop.IsCancellationRequested;
             if (more && summary.Completion.PublishedIds.Count == batch.Count)
             {
                 // Everything was acknowledged: read the next batch while this one is removed. The next batch is
                 // produced only after this completion committed, so at most one acknowledged batch is ever
                 // waiting for removal (what a crash re-publishes), and the key order is that of the ids.
-                var completing = _store.CompleteAsync(Partition, Epoch, summary.Completion, stopNow);
-                var next = _store.ReadBatchAsync(Partition, Epoch, after: batch[^1].Id, _options.BatchSize, stopNow);
+                var completing = _completion.CompleteAsync(summary.Completion, stopNow);
+                var next = _store.ReadBatchAsync(Partition, Epoch, after: batch[^1].Id, _options.BatchSize, _options.BatchMaxBytes, stopNow);
                 await Task.WhenAll(completing, next).ConfigureAwait(false);
                 Record(batch, outcomes, summary, started);
                 batch = await next.ConfigureAwait(false);
@@ -70,13 +74,13 @@ internal sealed partial class PartitionDrainer : IDisposable
             }
 
             if (!summary.Completion.IsEmpty)
-                await _store.CompleteAsync(Partition, Epoch, summary.Completion, stopNow).ConfigureAwait(false);
+                await _completion.CompleteAsync(summary.Completion, stopNow).ConfigureAwait(false);
             Record(batch, outcomes, summary, started);
             if (summary.TransientFailures > 0)
                 throw new TransientPublishException(Partition, summary.TransientFailures, summary.FirstTransientError);
             if (!more) return;
             // Rows were parked or held back: read from the start again, where the parking now holds their keys back.
-            batch = await _store.ReadBatchAsync(Partition, Epoch, after: 0, _options.BatchSize, stopNow).ConfigureAwait(false);
+            batch = await _store.ReadBatchAsync(Partition, Epoch, after: 0, _options.BatchSize, _options.BatchMaxBytes, stopNow).ConfigureAwait(false);
         }
     }
 

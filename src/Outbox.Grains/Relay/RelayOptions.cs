@@ -16,6 +16,15 @@ public sealed class RelayOptions
     [Range(1, 10_000)]
     public int BatchSize { get; set; } = 1000;
 
+    /// <summary>
+    /// Payload bytes read into one batch: a batch ends at the row that reaches this budget (always at least one
+    /// row), so 1 MB payloads cannot make a batch of BatchSize rows weigh a gigabyte. A partition holds at most
+    /// two batches (the one being completed and the next), so relay memory is bounded by about
+    /// owned partitions x 2 x (BatchMaxBytes + one message), plus the producer queue (Kafka:QueueMaxKbytes).
+    /// </summary>
+    [Range(64 * 1024, 256 * 1024 * 1024)]
+    public int BatchMaxBytes { get; set; } = 2 * 1024 * 1024;
+
     /// <summary>Safety sweep: a partition drains at least this often even if every trigger was lost.</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "01:00:00")]
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(5);
@@ -27,6 +36,10 @@ public sealed class RelayOptions
     /// <summary>Longest wait between two attempts after failures.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>At-least-once (default) or exactly-once for read-committed consumers; see <see cref="DeliveryMode"/>.</summary>
+    [EnumDataType(typeof(DeliveryMode))]
+    public DeliveryMode Delivery { get; set; } = DeliveryMode.AtLeastOnce;
 
     /// <summary>Copy published rows to outbox.published for this long (zero: delete at once).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "3650.00:00:00")]
@@ -43,4 +56,12 @@ public sealed class RelayOptions
     /// <summary>How often each silo's keeper makes sure its assigned partitions are active (also on every membership change).</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan KeeperInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long the keeper waits for one ping before it gives up on it and pings again. A ping sent while the
+    /// cluster still routes the partition to a silo that has just died can otherwise wait out Orleans' whole
+    /// response timeout (30 s) and hold the partition's takeover that long.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan KeeperPingTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -2,6 +2,9 @@
 -- outbox.published when audit retention is on) and parks the permanently rejected ones, but only while
 -- @epoch is still the partition's epoch. The FOR SHARE lock makes a new owner's epoch bump wait for us,
 -- and makes us see its bump if it came first: a zombie's writes are refused.
+-- Idempotent, because a completion whose commit outcome was unknown (the connection dropped mid-commit) is
+-- sent again: removing ids already removed removes nothing, and a row already parked is not parked (nor its
+-- attempts counted) twice.
 with fence as (
     select 1 as ok from outbox.partitions
     where partition = @partition and epoch = @epoch
@@ -28,7 +31,7 @@ parked as (
     update outbox.messages m
     set parked_at = now(), park_reason = r.reason, attempts = m.attempts + 1
     from unnest(@parked_ids, @parked_reasons) as r(id, reason)
-    where m.partition = @partition and m.id = r.id and exists (select 1 from fence)
+    where m.partition = @partition and m.id = r.id and m.parked_at is null and exists (select 1 from fence)
     returning 1
 ),
 stamped as (

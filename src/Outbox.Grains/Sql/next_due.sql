@@ -4,8 +4,10 @@
 -- sleeping a whole sweep). Rows held back behind a parked message or an earlier, still-scheduled message of
 -- their key are not counted: they cannot be published before that one, and counting them would spin.
 -- greatest() skips nulls, so the null of "nothing scheduled" must be kept explicitly, or the relay would spin.
+-- The answer is clamped to [0, 1 day] before any subtraction: a row written before deliver_at was validated
+-- ('infinity', year 200000) must not make this query fail, which would stop the partition's drains for good.
 select case when min(m.deliver_at) is null then null
-            else greatest(extract(epoch from min(m.deliver_at) - now()), 0)::float8 end
+            else extract(epoch from greatest(least(min(m.deliver_at), now() + interval '1 day'), now()) - now())::float8 end
 from outbox.messages m
 where m.partition = @partition
   and m.deliver_at is not null and m.parked_at is null

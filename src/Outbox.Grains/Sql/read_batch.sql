@@ -5,6 +5,14 @@
 -- acknowledged, and @after only lets the reads within one drain continue where the previous batch ended
 -- (every drain's first read passes 0). A transaction that commits late (a lower id becoming visible after
 -- a higher one) sends its NOTIFY on commit, which starts another drain from the partition's first row.
+-- The byte budget: the window over octet_length (which reads the stored length, not the detoasted value) keeps
+-- rows up to and including the one that reaches @max_bytes, so a batch is bounded in bytes as well as rows, and
+-- always holds at least one row (a single message larger than the budget still moves).
+select id, event_id, topic, key, payload, headers, event_type, created_at, traceparent, tracestate
+from (
+    select due.*, sum(octet_length(due.payload)) over (order by due.id) - octet_length(due.payload) as bytes_before
+    from (
+-- (the due rows, unchanged: the window below runs over these @limit rows only)
 select m.id, m.event_id, m.topic, m.key, m.payload, m.headers::text, m.event_type, m.created_at,
        m.traceparent, m.tracestate
 from outbox.messages m
@@ -17,4 +25,8 @@ where m.partition = @partition
                     and (b.deliver_at is not null or b.parked_at is not null)
                     and (b.parked_at is not null or b.deliver_at > now()))
 order by m.id
-limit @limit;
+limit @limit
+    ) due
+) budgeted
+where bytes_before < @max_bytes
+order by id;

@@ -15,6 +15,7 @@ internal sealed class OutboxStore(NpgsqlDataSource dataSource, bool auditPublish
     private static readonly string ReadBatchSql = Read("read_batch.sql");
     private static readonly string CompleteBatchSql = Read("complete_batch.sql");
     private static readonly string NextDueSql = Read("next_due.sql");
+    private static readonly TimeSpan MaxWait = TimeSpan.FromDays(1);
 
     /// <summary>Takes a new ownership epoch for <paramref name="partition"/>.</summary>
     public async Task<long> ActivateAsync(int partition, string owner, CancellationToken cancellationToken)
@@ -32,16 +33,21 @@ internal sealed class OutboxStore(NpgsqlDataSource dataSource, bool auditPublish
         return (long)epoch;
     }
 
-    /// <summary>Up to <paramref name="limit"/> due rows of the partition with ids above <paramref name="after"/>, oldest first.</summary>
-    public async Task<IReadOnlyList<OutboxRow>> ReadBatchAsync(int partition, long epoch, long after, int limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// Up to <paramref name="limit"/> due rows of the partition with ids above <paramref name="after"/>, oldest first,
+    /// ending at the row whose payload reaches <paramref name="maxBytes"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<OutboxRow>> ReadBatchAsync(int partition, long epoch, long after, int limit, int maxBytes,
+        CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(ReadBatchSql);
         command.Parameters.AddWithValue("partition", partition);
         command.Parameters.AddWithValue("epoch", epoch);
         command.Parameters.AddWithValue("after", after);
         command.Parameters.AddWithValue("limit", limit);
+        command.Parameters.AddWithValue("max_bytes", (long)maxBytes);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var rows = new List<OutboxRow>(limit);
+        var rows = new List<OutboxRow>(Math.Min(limit, 1024));
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             rows.Add(new OutboxRow(
@@ -83,7 +89,8 @@ internal sealed class OutboxStore(NpgsqlDataSource dataSource, bool auditPublish
         command.Parameters.AddWithValue("partition", partition);
         command.Parameters.AddWithValue("epoch", epoch);
         var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-        return value is double seconds ? TimeSpan.FromSeconds(seconds) : null;
+        // Clamped here too, so no value the database returns can overflow TimeSpan (the relay sweeps meanwhile anyway).
+        return value is double seconds ? TimeSpan.FromSeconds(Math.Clamp(seconds, 0, MaxWait.TotalSeconds)) : null;
     }
 
     private static string Read(string file) => SqlResource.Read(typeof(OutboxStore).Assembly, "Sql." + file);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Npgsql;
 
 namespace Outbox.Silo.Commands;
 
@@ -11,11 +12,27 @@ internal static class CliDefaults
             ? fromEnvironment
             : "Host=127.0.0.1;Username=outbox;Password=outbox;Database=outbox";
 
-    public static Option<string> Database() => new("--db")
+    /// <summary>--db, refused as a usage error (exit 2) when it is not a connection string Npgsql can parse.</summary>
+    public static Option<string> Database()
     {
-        Description = "Npgsql connection string of the outbox database (default: OUTBOX_DB or the local development database)",
-        DefaultValueFactory = _ => ConnectionString,
-    };
+        var option = new Option<string>("--db")
+        {
+            Description = "Npgsql connection string of the outbox database (default: OUTBOX_DB or the local development database)",
+            DefaultValueFactory = _ => ConnectionString,
+        };
+        option.Validators.Add(r =>
+        {
+            try
+            {
+                _ = new NpgsqlConnectionStringBuilder(r.GetValueOrDefault<string>());
+            }
+            catch (ArgumentException e)
+            {
+                r.AddError($"--db is not a valid Npgsql connection string: {e.Message}");
+            }
+        });
+        return option;
+    }
 
     public static Option<bool> Json() => new("--json") { Description = "Print JSON for scripts instead of a table" };
 }

@@ -11,10 +11,18 @@ namespace Outbox.Silo.Commands;
 /// </summary>
 internal static class DrainCommand
 {
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
+
     public static Command Create()
     {
         var db = CliDefaults.Database();
         var partition = new Option<int?>("--partition") { Description = "Partition to drain" };
+        partition.Validators.Add(r =>
+        {
+            // Only a number that parsed: anything else is already reported as not a number.
+            if (r.Tokens is [{ } token] && int.TryParse(token.Value, System.Globalization.CultureInfo.InvariantCulture, out var value) && value < 0)
+                r.AddError("--partition must be 0 or more.");
+        });
         var key = new Option<string?>("--key") { Description = "Drain the partition of this ordering key" };
         var clusterId = ClusterConnection.ClusterId();
         var command = new Command("drain", "Ask the owner of a partition to drain it now") { db, partition, key, clusterId };
@@ -53,11 +61,16 @@ internal static class DrainCommand
 
     private static async Task<IHost?> TryConnectAsync(string connectionString, string clusterId, CliOutput output, CancellationToken ct)
     {
+        // An operator's command must not hang on a cluster that is down or unreachable: past the deadline the
+        // request goes through the database, which any silo owning the partition turns into the same grain call.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(ConnectTimeout);
         try
         {
-            return await ClusterConnection.ConnectAsync(connectionString, clusterId, ct).ConfigureAwait(false);
+            return await ClusterConnection.ConnectAsync(connectionString, clusterId, deadline.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is OrleansException or NpgsqlException or TimeoutException or InvalidOperationException)
+        catch (Exception e) when (e is OrleansException or NpgsqlException or TimeoutException or InvalidOperationException
+                                      || (e is OperationCanceledException && !ct.IsCancellationRequested))
         {
             await output.Error.WriteLineAsync($"drain: no silo gateway answered ({e.GetType().Name}); asking through the database").ConfigureAwait(false);
             return null;

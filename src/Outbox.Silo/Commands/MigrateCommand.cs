@@ -31,6 +31,12 @@ internal static class MigrateCommand
                 await output.Error.WriteLineAsync("migrate: " + e.Message).ConfigureAwait(false);
                 return ExitCodes.Failed;
             }
+            catch (PostgresException e)
+            {
+                // The server answered and refused a statement: a failed migration, not an unavailable database.
+                await output.Error.WriteLineAsync($"migrate: the database refused the migration: {e.SqlState}: {e.MessageText}").ConfigureAwait(false);
+                return ExitCodes.Failed;
+            }
             catch (NpgsqlException e)
             {
                 await output.Error.WriteLineAsync("migrate: database unavailable: " + e.Message).ConfigureAwait(false);

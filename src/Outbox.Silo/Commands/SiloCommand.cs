@@ -18,6 +18,9 @@ internal static class SiloCommand
             try
             {
                 var app = SiloHost.Build(parse.UnmatchedTokens.ToArray());
+                // Options are validated before the host starts, so a bad setting is one clear line, not the host's
+                // "hosting failed to start" log with its stack trace ahead of it.
+                app.Services.GetService<IStartupValidator>()?.Validate();
                 await app.RunAsync(ct).ConfigureAwait(false);
                 return ExitCodes.Ok;
             }

@@ -15,13 +15,15 @@ internal static class StatusCommand
         var db = CliDefaults.Database();
         var json = CliDefaults.Json();
         var partition = new Option<int?>("--partition") { Description = "Show one partition only" };
-        var command = new Command("status", "Show the cluster's partitions: owner, epoch, backlog, oldest pending age, parked") { db, json, partition };
+        var silos = new Option<bool>("--silos") { Description = "Show the silos of Orleans' membership table and the partitions each owns" };
+        var command = new Command("status", "Show the cluster's silos and partitions: owner, epoch, backlog, oldest pending age, parked") { db, json, partition, silos };
         command.SetAction(async (parse, ct) =>
         {
             var output = CliOutput.For(parse);
             try
             {
                 await using var dataSource = NpgsqlDataSource.Create(parse.GetValue(db)!);
+                if (parse.GetValue(silos)) return await SiloTable.ShowAsync(output, dataSource, parse.GetValue(json), ct).ConfigureAwait(false);
                 var client = new OutboxClient(dataSource);
                 var wanted = parse.GetValue(partition);
                 var status = await client.GetStatusAsync(wanted, ct).ConfigureAwait(false);
@@ -31,8 +33,18 @@ internal static class StatusCommand
                     return ExitCodes.NotFound;
                 }
                 if (parse.GetValue(json)) output.Out.WriteLine(JsonSerializer.Serialize(status, JsonOptions));
-                else Render(output.Console, status);
+                else
+                {
+                    if (wanted is null) SiloTable.Render(output.Console, await new SiloMembershipReader(dataSource).GetSilosAsync(ct).ConfigureAwait(false));
+                    Render(output.Console, status);
+                }
                 return ExitCodes.Ok;
+            }
+            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName
+                                                  or PostgresErrorCodes.UndefinedFunction)
+            {
+                await output.Error.WriteLineAsync("status: this database has no outbox schema; run `outbox.sh migrate --db ...` first").ConfigureAwait(false);
+                return ExitCodes.Failed;
             }
             catch (NpgsqlException e)
             {

@@ -31,6 +31,14 @@ public sealed class KafkaOptions
     [Range(1000, 1_000_000_000)]
     public int MessageMaxBytes { get; set; } = 1_048_576;
 
+    /// <summary>
+    /// librdkafka queue.buffering.max.kbytes: how many KiB of messages the producer may hold (copied payloads
+    /// waiting for or in flight to Kafka). librdkafka's default is 1 GiB, on top of the relay's own batches; this
+    /// bounds it, and a full queue makes the relay wait (in order). At least 4 x MessageMaxBytes.
+    /// </summary>
+    [Range(1024, 2_097_151)]
+    public int QueueMaxKbytes { get; set; } = 16 * 1024;
+
     /// <summary>none, gzip, snappy, lz4 or zstd.</summary>
     [RegularExpression("^(none|gzip|snappy|lz4|zstd)$")]
     public string Compression { get; set; } = "lz4";

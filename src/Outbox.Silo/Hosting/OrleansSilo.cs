@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using Npgsql;
 using Orleans.Configuration;
 using Outbox.Contracts.Schema;
@@ -30,7 +31,7 @@ public static class OrleansSilo
             o.ServiceId = cluster.ServiceId;
         });
         silo.Configure<SiloOptions>(o => o.SiloName = cluster.EffectiveSiloName);
-        var advertised = cluster.AdvertisedAddress is { Length: > 0 } address ? IPAddress.Parse(address) : IPAddress.Loopback;
+        var advertised = AdvertisedAddress(cluster.AdvertisedAddress);
         silo.ConfigureEndpoints(advertised, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: !IPAddress.IsLoopback(advertised));
 
         // Membership and reminders get their own small pool (migration 004's tables force synchronous commit):
@@ -50,4 +51,14 @@ public static class OrleansSilo
         silo.Configure<ClusterMembershipOptions>(configuration.GetSection(MembershipSection));
         silo.AddOutboxRelay();
     }
+
+    /// <summary>
+    /// Orleans writes an IP address into the membership table. Compose and DNS-based deployments name a silo by
+    /// host name, so a name is resolved once, at start-up, to the IPv4 address the other silos connect to.
+    /// </summary>
+    private static IPAddress AdvertisedAddress(string? configured) =>
+        configured is not { Length: > 0 } ? IPAddress.Loopback
+        : IPAddress.TryParse(configured, out var address) ? address
+        : Dns.GetHostAddresses(configured).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
+          ?? throw new InvalidOperationException($"{RelayClusterOptions.Section}:{nameof(RelayClusterOptions.AdvertisedAddress)} '{configured}' does not resolve to an IPv4 address.");
 }

@@ -22,6 +22,10 @@ public sealed class OutboxOptions
     [Range(2, 200)]
     public int MaxPoolSize { get; set; } = 8;
 
+    /// <summary>Connections for status, readiness, admin and gauges: a pool of their own, so they never take the relay's.</summary>
+    [Range(1, 20)]
+    public int StatusPoolSize { get; set; } = 2;
+
     /// <summary>Apply missing migrations at start-up (convenient in development; DBAs may prefer `migrate`).</summary>
     public bool MigrateOnStart { get; set; } = true;
 }

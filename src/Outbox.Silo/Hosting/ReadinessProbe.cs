@@ -1,6 +1,7 @@
 using Confluent.Kafka;
 using Npgsql;
 using Orleans.Runtime;
+using Outbox.Grains.Publishing;
 
 namespace Outbox.Silo.Hosting;
 
@@ -11,15 +12,15 @@ namespace Outbox.Silo.Hosting;
 public sealed class ReadinessProbe : IDisposable
 {
     private readonly NpgsqlDataSource _dataSource;
-    private readonly IProducer<byte[], byte[]> _producer;
+    private readonly RelayProducer _producer;
     private readonly IClusterMembershipService _membership;
     private readonly ILocalSiloDetails _silo;
     private readonly IHostApplicationLifetime _lifetime;
 
-    public ReadinessProbe(NpgsqlDataSource dataSource, IProducer<byte[], byte[]> producer, IClusterMembershipService membership,
+    public ReadinessProbe(StatusDatabase database, RelayProducer producer, IClusterMembershipService membership,
         ILocalSiloDetails silo, IHostApplicationLifetime lifetime)
     {
-        _dataSource = dataSource;
+        _dataSource = database.DataSource;
         _producer = producer;
         _membership = membership;
         _silo = silo;
@@ -79,7 +80,7 @@ public sealed class ReadinessProbe : IDisposable
     {
         try
         {
-            using var admin = new DependentAdminClientBuilder(_producer.Handle).Build();
+            using var admin = new DependentAdminClientBuilder(_producer.Current.Handle).Build();
             var metadata = admin.GetMetadata(CheckTimeout);
             return metadata.Brokers.Count > 0;
         }

@@ -23,7 +23,10 @@ public sealed class RelayClusterOptions
     /// <summary>Name of this silo in membership, status and as owner of its partitions; defaults to host name and process id.</summary>
     public string? SiloName { get; set; }
 
-    /// <summary>Address other silos and clients reach this one at; defaults to the loopback address.</summary>
+    /// <summary>
+    /// Address other silos and clients reach this one at: an IP address, or a host name resolved at start-up
+    /// (compose's service name). Defaults to the loopback address.
+    /// </summary>
     public string? AdvertisedAddress { get; set; }
 
     /// <summary>Silo-to-silo port.</summary>

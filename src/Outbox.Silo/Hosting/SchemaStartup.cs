@@ -10,8 +10,8 @@ namespace Outbox.Silo.Hosting;
 /// is the configured one. Waits a bounded time for a database that is still starting, then fails with a
 /// clear message rather than a stack trace from deep inside.
 /// </summary>
-public sealed partial class SchemaStartup(NpgsqlDataSource dataSource, IOptions<OutboxOptions> options, ILogger<SchemaStartup> logger)
-    : IHostedService
+public sealed partial class SchemaStartup(NpgsqlDataSource dataSource, IOptions<OutboxOptions> options, IOptions<KafkaOptions> kafka,
+    ILogger<SchemaStartup> logger) : IHostedService
 {
     private static readonly TimeSpan WaitForDatabase = TimeSpan.FromSeconds(30);
 
@@ -28,6 +28,7 @@ public sealed partial class SchemaStartup(NpgsqlDataSource dataSource, IOptions<
                 {
                     var applied = await migrator.MigrateAsync(configured, cancellationToken).ConfigureAwait(false);
                     if (applied.Count > 0) LogMigrated(logger, applied.Count, applied[^1]);
+                    await RecordMessageMaxBytesAsync(cancellationToken).ConfigureAwait(false);
                     return;
                 }
                 var existing = await migrator.ReadPartitionCountAsync(cancellationToken).ConfigureAwait(false);
@@ -35,6 +36,7 @@ public sealed partial class SchemaStartup(NpgsqlDataSource dataSource, IOptions<
                     throw new InvalidOperationException("The outbox schema is missing: run `outbox.sh migrate` or set Outbox:MigrateOnStart=true.");
                 if (existing != configured)
                     throw new InvalidOperationException($"The outbox database has {existing} partitions but Outbox:PartitionCount is {configured}.");
+                await RecordMessageMaxBytesAsync(cancellationToken).ConfigureAwait(false);
                 return;
             }
             catch (NpgsqlException e) when (e is not PostgresException && DateTime.UtcNow < deadline)
@@ -50,6 +52,14 @@ public sealed partial class SchemaStartup(NpgsqlDataSource dataSource, IOptions<
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>outbox.validate_message refuses, in the writer's transaction, a message larger than this deployment's Kafka accepts.</summary>
+    private async Task RecordMessageMaxBytesAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("update outbox.settings set message_max_bytes = @bytes where message_max_bytes <> @bytes");
+        command.Parameters.AddWithValue("bytes", kafka.Value.MessageMaxBytes);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     [LoggerMessage(EventId = OutboxEventId.SchemaMigrated, Level = LogLevel.Information, Message = "Applied {Count} outbox migration(s), schema now at version {Version}")]
     private static partial void LogMigrated(ILogger logger, int count, int version);

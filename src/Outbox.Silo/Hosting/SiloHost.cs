@@ -4,6 +4,8 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Outbox.Contracts.Admin;
 using Outbox.Contracts;
+using Outbox.Grains.ExactlyOnce;
+using Outbox.Grains.Publishing;
 using Outbox.Grains.Relay;
 using Outbox.Grains.Retention;
 using Outbox.Grains;
@@ -56,9 +58,12 @@ public static class SiloHost
         services.AddOptions<RelayOptions>().Bind(configuration.GetSection(RelayOptions.Section))
             .PostConfigure<IOptions<OutboxOptions>>((relay, outbox) => relay.PartitionCount = outbox.Value.PartitionCount);
         services.AddOptions<RelayClusterOptions>().Bind(configuration.GetSection(RelayClusterOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ExactlyOnceOptions>().Bind(configuration.GetSection(ExactlyOnceOptions.Section));
         services.AddOptions<RetentionOptions>().Bind(configuration.GetSection(RetentionOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<AdminOptions>().Bind(configuration.GetSection(AdminOptions.Section));
+        services.AddOptions<AdminOptions>().Bind(configuration.GetSection(AdminOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<OutboxOptions>, OutboxOptionsValidator>();
+        services.AddSingleton<IValidateOptions<KafkaOptions>, KafkaOptionsValidator>();
+        services.AddSingleton<IValidateOptions<AdminOptions>, AdminOptionsValidator>();
     }
 
     private static void AddServices(IServiceCollection services)
@@ -67,9 +72,13 @@ public static class SiloHost
         services.AddSingleton(sp => CreateDataSource(sp.GetRequiredService<IOptions<OutboxOptions>>().Value));
         services.AddSingleton(sp => RelayProducerFactory.Create(
             sp.GetRequiredService<IOptions<KafkaOptions>>(), sp.GetRequiredService<SiloIdentity>(),
-            sp.GetRequiredService<ILogger<IProducer<byte[], byte[]>>>()));
-        services.AddSingleton(sp => new OutboxClient(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<IGrainFactory>()));
-        services.AddSingleton(sp => new OutboxAdmin(sp.GetRequiredService<NpgsqlDataSource>()));
+            sp.GetRequiredService<ILogger<IProducer<byte[], byte[]>>>(), sp.GetRequiredService<ILogger<RelayProducer>>()));
+        services.AddSingleton(sp => ExactlyOnceHostFactory.Create(sp.GetRequiredService<IOptions<KafkaOptions>>().Value,
+            sp.GetRequiredService<IOptions<OutboxOptions>>().Value, sp.GetRequiredService<SiloIdentity>()));
+        services.AddSingleton(sp => new StatusDatabase(sp.GetRequiredService<IOptions<OutboxOptions>>().Value));
+        services.AddSingleton(sp => new OutboxClient(sp.GetRequiredService<StatusDatabase>().DataSource, sp.GetRequiredService<IGrainFactory>()));
+        services.AddSingleton<CachedStatus>();
+        services.AddSingleton(sp => new OutboxAdmin(sp.GetRequiredService<StatusDatabase>().DataSource));
         services.AddSingleton<ReadinessProbe>();
     }
 

@@ -1,3 +1,4 @@
+using Npgsql;
 using Outbox.Contracts;
 using Outbox.Grains;
 using Outbox.Grains.Relay;
@@ -16,10 +17,11 @@ public static class SiloEndpoints
             var readiness = await probe.CheckAsync(ct).ConfigureAwait(false);
             return Results.Json(readiness, statusCode: readiness.IsReady ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         });
-        app.MapGet("/status", async (OutboxClient client, ActivePartitions directory, SiloIdentity silo, CancellationToken ct) =>
+        app.MapGet("/status", async (CachedStatus status, ActivePartitions directory, SiloIdentity silo, StatusDatabase database, CancellationToken ct) =>
         {
-            var partitions = await client.GetStatusAsync(cancellationToken: ct).ConfigureAwait(false);
-            return Results.Ok(new { silo = silo.Name, active = directory.ActiveEpochs.Keys.Order().ToArray(), partitions });
+            var partitions = await status.GetAsync(ct).ConfigureAwait(false);
+            var silos = await new SiloMembershipReader(database.DataSource).GetSilosAsync(ct).ConfigureAwait(false);
+            return Results.Ok(new { silo = silo.Name, active = directory.ActiveEpochs.Keys.Order().ToArray(), partitions, silos });
         });
 
         var admin = app.MapGroup("/admin").AddEndpointFilter<AdminTokenFilter>();

@@ -2,6 +2,7 @@ using Confluent.Kafka;
 using Microsoft.Extensions.Options;
 using Outbox.Grains.Diagnostics;
 using Outbox.Grains;
+using Outbox.Grains.Publishing;
 using Outbox.Silo.Hosting;
 
 namespace Outbox.Silo.Kafka;
@@ -26,6 +27,8 @@ public static partial class RelayProducerFactory
             // The Java client's keyed partitioner, so a key lands on the same Kafka partition whoever produces it.
             Partitioner = Partitioner.Murmur2Random,
             QueueBufferingMaxMessages = 500_000,
+            // Bounded in bytes too: librdkafka's default (1 GiB) would let 1 MB payloads fill a silo's memory.
+            QueueBufferingMaxKbytes = options.QueueMaxKbytes,
             // The relay reads only each report's error: marshalling key, value and headers back into .NET for
             // every acknowledged message cost a good share of the silo's CPU (measured with `bench`).
             DeliveryReportFields = "status",
@@ -40,14 +43,19 @@ public static partial class RelayProducerFactory
         return config;
     }
 
-    public static IProducer<byte[], byte[]> Create(IOptions<KafkaOptions> options, SiloIdentity identity,
-        ILogger<IProducer<byte[], byte[]>> logger)
+    /// <summary>The shared producer's owner, which builds a new producer whenever the current one reports a fatal error.</summary>
+    public static RelayProducer Create(IOptions<KafkaOptions> options, SiloIdentity identity,
+        ILogger<IProducer<byte[], byte[]>> logger, ILogger<RelayProducer> ownerLogger)
     {
         var config = CreateConfig(options.Value, options.Value.BootstrapServers, "outbox-relay-" + identity.Name);
-        return new ProducerBuilder<byte[], byte[]>(config)
-            .SetErrorHandler((_, error) => LogKafkaError(logger, error.Code, error.Reason, error.IsFatal))
+        return new RelayProducer(onFatal => new ProducerBuilder<byte[], byte[]>(config)
+            .SetErrorHandler((producer, error) =>
+            {
+                LogKafkaError(logger, error.Code, error.Reason, error.IsFatal);
+                if (error.IsFatal) onFatal(producer);
+            })
             .SetLogHandler((_, message) => LogLibrdkafka(logger, message.Facility, message.Message))
-            .Build();
+            .Build(), ownerLogger);
     }
 
     [LoggerMessage(EventId = OutboxEventId.ProducerError, Level = LogLevel.Warning, Message = "Kafka producer: {Code} {Reason} (fatal: {Fatal})")]

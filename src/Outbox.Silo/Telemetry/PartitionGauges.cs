@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Outbox.Silo.Hosting;
 using NpgsqlTypes;
 using Outbox.Contracts;
 using Outbox.Grains.Diagnostics;
@@ -26,10 +27,10 @@ public sealed partial class PartitionGauges : BackgroundService
     private readonly ILogger _logger;
     private volatile Snapshot _latest = new([], DateTimeOffset.UtcNow);
 
-    public PartitionGauges(IMeterFactory meterFactory, NpgsqlDataSource dataSource, ActivePartitions directory, IOptions<TelemetryOptions> options,
+    public PartitionGauges(IMeterFactory meterFactory, StatusDatabase database, ActivePartitions directory, IOptions<TelemetryOptions> options,
         ILogger<PartitionGauges> logger)
     {
-        _dataSource = dataSource;
+        _dataSource = database.DataSource;
         _directory = directory;
         _pollInterval = options.Value.StatusPollInterval;
         _logger = logger;

@@ -18,7 +18,7 @@ public sealed class DrainRoutingTests(ITestOutputHelper output) : ClusterTestBas
     {
         var topic = Kafka.CreateTopic();
         var silos = await Silos.StartAsync("silo-1", "silo-2", "silo-3");
-        await Silos.WaitForExclusiveOwnershipAsync(silos, TimeSpan.FromSeconds(60));
+        await Silos.WaitForExclusiveOwnershipAsync(silos, TimeSpan.FromSeconds(120));
         using var verifier = new DeliveryVerifier(Kafka.BootstrapServers, topic);
 
         // Rows written behind the relay's back: a plain insert, no NOTIFY, so nothing wakes the owner.

@@ -13,7 +13,7 @@ public sealed class FailoverTests(ITestOutputHelper output) : ClusterTestBase(ou
     {
         var topic = Kafka.CreateTopic();
         var silos = await Silos.StartAsync("silo-1", "silo-2", "silo-3");
-        await Silos.WaitForExclusiveOwnershipAsync(silos, TimeSpan.FromSeconds(60));
+        await Silos.WaitForExclusiveOwnershipAsync(silos, TimeSpan.FromSeconds(120));
         using var verifier = new DeliveryVerifier(Kafka.BootstrapServers, topic);
         var workload = new OrderWorkload(Db.DataSource, topic, keys: 100, rollbackRatio: 0.1);
         await workload.CreateTablesAsync(CancellationToken.None);

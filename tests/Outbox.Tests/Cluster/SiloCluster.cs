@@ -60,16 +60,20 @@ public sealed class SiloCluster : IAsyncDisposable
         public bool Logged(string text) => Log.Any(line => line.Contains(text, StringComparison.Ordinal));
     }
 
-    /// <summary>Starts (or restarts) the named silos and waits until each is ready (an active cluster member).</summary>
+    /// <summary>
+    /// Starts (or restarts) the named silos one after another, each an active cluster member before the next joins:
+    /// a joining Orleans silo must reach every active one within a probe timeout, and silos that all start at once
+    /// on a loaded 2-core machine kept failing that check against each other.
+    /// </summary>
     public async Task<Member[]> StartAsync(params string[] names)
     {
         var started = new Member[names.Length];
-        for (var i = 0; i < names.Length; i++) started[i] = await LaunchAsync(names[i]);
-        await Task.WhenAll(started.Select(async m =>
+        for (var i = 0; i < names.Length; i++)
         {
-            var address = await m.Listening.WaitAsync(TimeSpan.FromSeconds(180));
+            started[i] = await LaunchAsync(names[i]);
+            var address = await started[i].Listening.WaitAsync(TimeSpan.FromSeconds(180));
             await LocalEnvironment.WaitUntilReadyAsync(address, TimeSpan.FromSeconds(180), CancellationToken.None);
-        }));
+        }
         Write($"ready: {string.Join(", ", names)}");
         return started;
     }

@@ -14,7 +14,7 @@ public sealed class ZombieFencingTests(ITestOutputHelper output) : ClusterTestBa
     {
         var topic = Kafka.CreateTopic();
         var silos = await Silos.StartAsync("silo-1", "silo-2", "silo-3");
-        await Silos.WaitForExclusiveOwnershipAsync(silos, TimeSpan.FromSeconds(60));
+        await Silos.WaitForExclusiveOwnershipAsync(silos, TimeSpan.FromSeconds(120));
         using var verifier = new DeliveryVerifier(Kafka.BootstrapServers, topic);
         var workload = new OrderWorkload(Db.DataSource, topic, keys: 100, rollbackRatio: 0.1);
         await workload.CreateTablesAsync(CancellationToken.None);
@@ -60,7 +60,7 @@ public sealed class ZombieFencingTests(ITestOutputHelper output) : ClusterTestBa
         await Delivery.AssertCompleteAndOrderedAsync(workload, verifier, Silos, "freeze");
         // Restarted, it rejoins as a new member and gets its share back: ownership is exclusive again.
         await Silos.StartAsync(zombie.Name);
-        await Silos.WaitForExclusiveOwnershipAsync(silos, TimeSpan.FromSeconds(60));
+        await Silos.WaitForExclusiveOwnershipAsync(silos, TimeSpan.FromSeconds(120));
         Silos.Write($"zombie logged a fenced activation: {zombie.Logged("fenced off")}");
     }
 }

@@ -9,6 +9,7 @@ using Orleans.TestingHost;
 using Outbox.Contracts.Schema;
 using Outbox.Grains;
 using Outbox.Grains.Hosting;
+using Outbox.Grains.Publishing;
 using Outbox.Grains.Relay;
 using Outbox.Silo.Hosting;
 using Outbox.Silo.Kafka;
@@ -33,7 +34,7 @@ public static class GrainCluster
             silo.Services.AddSingleton(_ => NpgsqlDataSource.Create(db.ConnectionString));
             silo.Services.AddSingleton(sp => RelayProducerFactory.Create(
                 Options.Create(new KafkaOptions { BootstrapServers = kafka.BootstrapServers }), new SiloIdentity(name),
-                sp.GetRequiredService<ILogger<IProducer<byte[], byte[]>>>()));
+                sp.GetRequiredService<ILogger<IProducer<byte[], byte[]>>>(), sp.GetRequiredService<ILogger<RelayProducer>>()));
             silo.Services.AddKeyedSingleton("reminders", (_, _) => OrleansStorage.CreateDataSource(db.ConnectionString));
             silo.UseAdoNetReminderService(o => o.Configure<IServiceProvider>((r, sp) =>
             {

@@ -25,7 +25,7 @@ public sealed class AdoNetSilo : IAsyncDisposable
         Name = name;
     }
 
-    private static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     public string Name { get; }
 
@@ -61,13 +61,14 @@ public sealed class AdoNetSilo : IAsyncDisposable
         var host = builder.Build();
         try
         {
-            // A silo that cannot join (a broken membership query) would otherwise wait for ever.
-            using var joining = new CancellationTokenSource(JoinTimeout);
-            await host.StartAsync(joining.Token);
+            // A silo that cannot join (a broken membership query) keeps retrying and does not honour the token
+            // alone: stop waiting for it, so the test fails instead of hanging.
+            using var joining = new CancellationTokenSource(Timeout);
+            await host.StartAsync(joining.Token).WaitAsync(Timeout);
         }
         catch
         {
-            host.Dispose();
+            // Not disposed: a silo stuck joining may block its disposal too; the failed test process ends it.
             await dataSource.DisposeAsync();
             throw;
         }
@@ -75,11 +76,16 @@ public sealed class AdoNetSilo : IAsyncDisposable
     }
 
     /// <summary>Graceful shutdown: the silo marks itself dead in the membership table before it leaves.</summary>
-    public Task StopAsync() => _host.StopAsync();
+    public async Task StopAsync()
+    {
+        // A cancelled stop is an ungraceful one; the wait bounds a silo that cannot record its departure.
+        using var stopping = new CancellationTokenSource(Timeout);
+        await _host.StopAsync(stopping.Token).WaitAsync(Timeout);
+    }
 
     public async ValueTask DisposeAsync()
     {
-        await _host.StopAsync();
+        await StopAsync();
         _host.Dispose();
         await _dataSource.DisposeAsync();
     }

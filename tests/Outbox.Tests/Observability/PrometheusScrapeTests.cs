@@ -32,12 +32,13 @@ public sealed class PrometheusScrapeTests : RelayTestBase
             },
             TimeSpan.FromSeconds(15), "the published counter reaches the number of acknowledged messages");
 
-        // At least once: a batch re-published after a failed completion is acknowledged (and counted) again, while
-        // the batch of an activation fenced off during placement reaches Kafka uncounted (its completion is
-        // refused). So every message is counted at least once and never more often than Kafka received it.
-        var sent = Sum(scrape, "messaging_client_sent_messages_total");
-        Assert.InRange(sent, messages, verifier.Received);
-        Assert.Equal(sent, Sum(scrape, "outbox_commit_to_ack_duration_seconds_count"));
+        // At least once: every message is counted once it is acknowledged, and a re-published batch may be
+        // counted again, but never more often than copies reached Kafka (what the independent consumer saw).
+        foreach (var series in new[] { "messaging_client_sent_messages_total", "outbox_commit_to_ack_duration_seconds_count" })
+        {
+            var counted = Sum(scrape, series);
+            Assert.InRange(counted, (double)messages, (double)verifier.Received);
+        }
         Assert.Equal(TestDatabase.Partitions, Sum(scrape, "outbox_partitions_owned"));
         Assert.Equal(0, Sum(scrape, "outbox_backlog"));
         Assert.Contains("outbox_backlog_oldest_age_seconds{", scrape, StringComparison.Ordinal);

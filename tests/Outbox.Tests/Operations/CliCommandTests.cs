@@ -177,6 +177,47 @@ public sealed class CliCommandTests : IAsyncLifetime
         Assert.Equal(ExitCodes.Usage, (await RunWithDatabaseAsync(null, "status", "--bogus")).Code);
     }
 
+    [Fact]
+    public async Task AConnectionStringThatDoesNotParseIsAUsageErrorWithoutAStackTrace()
+    {
+        var result = await RunWithDatabaseAsync("Bogus=1", "migrate");
+        Assert.Equal(ExitCodes.Usage, result.Code);
+        Assert.Contains("--db", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DrainRefusesANegativePartitionAsAUsageError() =>
+        Assert.Equal(ExitCodes.Usage, (await RunAsync("drain", "--partition", "-1")).Code);
+
+    [Fact]
+    public async Task MigrationsAppliedByHandAreRecordedSoMigrateFindsThemApplied()
+    {
+        await using var byHand = new TestDatabaseWithoutSchema();
+        await byHand.InitializeAsync();
+        foreach (var (_, name) in Outbox.Contracts.Schema.OutboxMigrator.Migrations)
+        {
+            // As a DBA would: psql -f each file, in order, nothing else.
+            await using var command = byHand.DataSource.CreateCommand(SqlResource.Read(typeof(OutboxMessage).Assembly, "Schema.Migrations." + name));
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var migrate = await RunWithDatabaseAsync(byHand.ConnectionString, "migrate", "--partitions", "16");
+        Assert.True(migrate.Code == ExitCodes.Ok, migrate.Error);
+        Assert.Contains("up to date", migrate.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StatusOnADatabaseThatWasNeverMigratedSaysToRunMigrate()
+    {
+        await using var empty = new TestDatabaseWithoutSchema();
+        await empty.InitializeAsync();
+        var status = await RunWithDatabaseAsync(empty.ConnectionString, "status");
+        Assert.Equal(ExitCodes.Failed, status.Code);
+        Assert.Contains("run `outbox.sh migrate", status.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("database unavailable", status.Error, StringComparison.Ordinal);
+    }
+
     private async Task<(int Partition, long[] Ids)> ParkAsync(params string[] keys)
     {
         var messages = keys.SelectMany(k => new[] { Enqueue.Event("orders", k, 1), Enqueue.Event("orders", k, 2) }).ToArray();

@@ -11,7 +11,7 @@ namespace Outbox.Tools.Bench;
 /// </summary>
 internal sealed class BacklogScenario : IBenchScenario
 {
-    private const string Topic = "bench-backlog";
+    private const string BaseTopic = "bench-backlog";
     private static readonly TimeSpan StallLimit = TimeSpan.FromSeconds(60);
 
     public string Name => BenchScenarios.Backlog;
@@ -19,18 +19,19 @@ internal sealed class BacklogScenario : IBenchScenario
     public async Task<BenchResult> RunAsync(BenchEnvironment environment, IReadOnlyList<BenchResult> earlier, CancellationToken cancellationToken)
     {
         var settings = environment.Settings;
-        environment.CreateTopic(Topic);
+        var topic = environment.TopicFor(BaseTopic);
+        environment.CreateTopic(topic);
         await environment.StopSiloAsync().ConfigureAwait(false);
 
-        await LoadAsync(environment, cancellationToken).ConfigureAwait(false);
+        await LoadAsync(environment, topic, cancellationToken).ConfigureAwait(false);
         var (ceilingRows, ceilingSeconds) = await DatabaseCeiling.DrainAsync(environment, cancellationToken).ConfigureAwait(false);
         var ceiling = ceilingRows / ceilingSeconds;
         Report(environment, $"database ceiling: {ceilingRows} rows drained without Kafka in {ceilingSeconds:0.00}s ({ceiling:0} rows/s)");
 
-        await LoadAsync(environment, cancellationToken).ConfigureAwait(false);
+        await LoadAsync(environment, topic, cancellationToken).ConfigureAwait(false);
         await ExecuteAsync(environment.DataSource, BenchSql.PauseAll, cancellationToken, ("paused", true)).ConfigureAwait(false);
         var silo = await environment.StartSiloAsync(cancellationToken).ConfigureAwait(false);
-        using var progress = new TopicProgress(environment.BootstrapServers, Topic, settings.TopicPartitions);
+        using var progress = new TopicProgress(environment.BootstrapServers, topic, settings.TopicPartitions);
 
         var cpuBefore = ProcessStats.CpuSeconds(silo.ProcessId) ?? 0;
         var started = Stopwatch.GetTimestamp();
@@ -41,14 +42,20 @@ internal sealed class BacklogScenario : IBenchScenario
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         var cpu = (ProcessStats.CpuSeconds(silo.ProcessId) ?? 0) - cpuBefore;
         var peakRss = ProcessStats.PeakRssMb(silo.ProcessId) ?? 0;
-        return new BacklogResult(settings.Messages, seconds, settings.Messages / seconds, ceiling, peakRss, cpu, published, remaining);
+        var rate = settings.Messages / seconds;
+        // Exactly-once measured against at-least-once of the same run: the cost of the mode as a ratio.
+        var atLeastOnce = environment.Mode == Grains.Relay.DeliveryMode.ExactlyOnce
+            ? earlier.OfType<BacklogResult>().FirstOrDefault(b => b.Mode == BenchEnvironment.ModeName(Grains.Relay.DeliveryMode.AtLeastOnce))
+            : null;
+        return new BacklogResult(BenchEnvironment.ModeName(environment.Mode), settings.Messages, seconds, rate, ceiling, peakRss, cpu, published, remaining,
+            rate / atLeastOnce?.MessagesPerSecond);
     }
 
-    private static async Task LoadAsync(BenchEnvironment environment, CancellationToken cancellationToken)
+    private static async Task LoadAsync(BenchEnvironment environment, string topic, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         await ExecuteAsync(environment.DataSource, BenchSql.ResetMessages, cancellationToken).ConfigureAwait(false);
-        await BacklogPreloader.LoadAsync(environment.DataSource, environment.Settings, Topic, cancellationToken).ConfigureAwait(false);
+        await BacklogPreloader.LoadAsync(environment.DataSource, environment.Settings, topic, cancellationToken).ConfigureAwait(false);
         Report(environment, $"preloaded {environment.Settings.Messages} rows in {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0}s");
     }
 
@@ -102,23 +109,25 @@ internal sealed class BacklogScenario : IBenchScenario
 }
 
 /// <summary>The backlog scenario's figures.</summary>
-internal sealed record BacklogResult(int Messages, double Seconds, double MessagesPerSecond, double CeilingPerSecond, double PeakRssMb,
-    double SiloCpuSeconds, long Published, long Remaining) : BenchResult(BenchScenarios.Backlog)
+internal sealed record BacklogResult(string Mode, int Messages, double Seconds, double MessagesPerSecond, double CeilingPerSecond, double PeakRssMb,
+    double SiloCpuSeconds, long Published, long Remaining, double? VersusAtLeastOnce) : BenchResult(BenchScenarios.Backlog)
 {
     public double Ratio => MessagesPerSecond / CeilingPerSecond;
 
     public override bool Correct => Published >= Messages && Remaining == 0;
 
     public override string Line => string.Create(CultureInfo.InvariantCulture,
-        $"bench: scenario=backlog messages={Messages} seconds={Seconds:0.00} msgs_per_s={MessagesPerSecond:0} db_ceiling_per_s={CeilingPerSecond:0} ratio={Ratio:0.00} peak_rss_mb={PeakRssMb:0}");
+        $"bench: scenario=backlog mode={Mode} messages={Messages} seconds={Seconds:0.00} msgs_per_s={MessagesPerSecond:0} db_ceiling_per_s={CeilingPerSecond:0} ratio={Ratio:0.00} peak_rss_mb={PeakRssMb:0}{(VersusAtLeastOnce is { } v ? $" vs_at_least_once={v:0.00}" : "")}");
 
     public override IEnumerable<(string Figure, string Value)> Figures =>
     [
+        ("mode", Mode),
         ("messages", Invariant($"{Messages}")),
         ("drain time", Invariant($"{Seconds:0.00} s")),
         ("relay throughput", Invariant($"{MessagesPerSecond:0} msgs/s")),
         ("database ceiling", Invariant($"{CeilingPerSecond:0} rows/s")),
         ("relay / ceiling", Invariant($"{Ratio:0.00}")),
+        ("throughput / at-least-once", VersusAtLeastOnce is { } v ? Invariant($"{v:0.00}") : "-"),
         ("silo peak RSS", Invariant($"{PeakRssMb:0} MB")),
         ("silo CPU per message", Invariant($"{SiloCpuSeconds * 1e6 / Messages:0.0} us ({SiloCpuSeconds:0.0} s in all)")),
         ("messages in Kafka", Invariant($"{Published}")),

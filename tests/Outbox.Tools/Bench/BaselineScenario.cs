@@ -32,7 +32,7 @@ internal sealed class BaselineScenario : IBenchScenario
         var (sent, seconds) = await new NaiveRelay(environment.DataSource, environment.BootstrapServers)
             .RunAsync(TimeSpan.FromSeconds(settings.BaselineSeconds), cancellationToken).ConfigureAwait(false);
         var rate = sent / seconds;
-        var backlog = earlier.OfType<BacklogResult>().FirstOrDefault();
+        var backlog = earlier.OfType<BacklogResult>().FirstOrDefault(b => b.Mode == BenchEnvironment.ModeName(Grains.Relay.DeliveryMode.AtLeastOnce));
         return new BaselineResult(sent, seconds, rate, backlog is null || sent == 0 ? null : backlog.MessagesPerSecond / rate);
     }
 }

@@ -1,6 +1,8 @@
 using System.Globalization;
 using Npgsql;
 using Outbox.Contracts.Schema;
+using Outbox.Grains.ExactlyOnce;
+using Outbox.Grains.Relay;
 using Outbox.Tools.Kafka;
 using Outbox.Tools.Verification;
 
@@ -36,6 +38,22 @@ public sealed class BenchEnvironment : IAsyncDisposable
 
     public TextWriter Progress { get; }
 
+    /// <summary>The delivery mode silos are started in (<c>Relay:Delivery</c>).</summary>
+    public DeliveryMode Mode { get; private set; } = DeliveryMode.AtLeastOnce;
+
+    /// <summary>The <c>mode=</c> value of the scenario lines.</summary>
+    public static string ModeName(DeliveryMode mode) => mode == DeliveryMode.ExactlyOnce ? "exactly-once" : "at-least-once";
+
+    /// <summary>A topic name of its own per mode, so one mode's messages never count for the other.</summary>
+    public string TopicFor(string topic) => Mode == DeliveryMode.ExactlyOnce ? topic + "-eos" : topic;
+
+    /// <summary>Silos start in <paramref name="mode"/> from now on; a silo running in another mode is stopped.</summary>
+    public async Task UseModeAsync(DeliveryMode mode)
+    {
+        if (mode != Mode) await StopSiloAsync().ConfigureAwait(false);
+        Mode = mode;
+    }
+
     /// <summary>The running silo, if any.</summary>
     public SiloProcess? Silo => _silo;
 
@@ -49,6 +67,8 @@ public sealed class BenchEnvironment : IAsyncDisposable
         }.ConnectionString);
         await new OutboxMigrator(dataSource).MigrateAsync(settings.Partitions, cancellationToken).ConfigureAwait(false);
         var kafka = new MockKafkaCluster(brokers: 3);
+        // The mock cluster cannot create topics through the admin API: the exactly-once progress topic is made here.
+        kafka.CreateTopic(new ExactlyOnceOptions().ProgressTopic, settings.Partitions, replicationFactor: 3);
         return new BenchEnvironment(settings, connectionString, dataSource, kafka, progress);
     }
 
@@ -66,6 +86,7 @@ public sealed class BenchEnvironment : IAsyncDisposable
             ["Outbox:PartitionCount"] = Settings.Partitions.ToString(CultureInfo.InvariantCulture),
             ["Outbox:MaxPoolSize"] = Settings.PoolSize.ToString(CultureInfo.InvariantCulture),
             ["Relay:BatchSize"] = Settings.BatchSize.ToString(CultureInfo.InvariantCulture),
+            ["Relay:Delivery"] = Mode.ToString(),
             ["Kafka:BootstrapServers"] = BootstrapServers,
             ["Cluster:SiloName"] = "bench-silo",
             ["Cluster:SiloPort"] = LocalEnvironment.FreePort().ToString(CultureInfo.InvariantCulture),

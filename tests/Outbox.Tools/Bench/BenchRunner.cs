@@ -1,3 +1,4 @@
+using Outbox.Grains.Relay;
 using Spectre.Console;
 
 namespace Outbox.Tools.Bench;
@@ -18,10 +19,14 @@ public sealed class BenchRunner(BenchSettings settings, TextWriter output)
                              $"batch {settings.BatchSize}, pool {settings.PoolSize}, scenarios {string.Join(",", settings.Scenarios)}");
             foreach (var name in settings.Scenarios)
             {
-                output.WriteLine($"bench: running {name}");
-                var result = await BenchScenarios.Create(name).RunAsync(environment, results, cancellationToken).ConfigureAwait(false);
-                output.WriteLine(result.Line);
-                results.Add(result);
+                foreach (var mode in BenchScenarios.ComparesModes(name) ? settings.Modes : [DeliveryMode.AtLeastOnce])
+                {
+                    output.WriteLine($"bench: running {name} ({BenchEnvironment.ModeName(mode)})");
+                    await environment.UseModeAsync(mode).ConfigureAwait(false);
+                    var result = await BenchScenarios.Create(name).RunAsync(environment, results, cancellationToken).ConfigureAwait(false);
+                    output.WriteLine(result.Line);
+                    results.Add(result);
+                }
             }
         }
         PrintTable(results);

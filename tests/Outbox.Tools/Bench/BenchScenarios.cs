@@ -13,6 +13,9 @@ public static class BenchScenarios
 
     public static IReadOnlyList<string> Names { get; } = [Backlog, Steady, Baseline, Failover];
 
+    /// <summary>Scenarios that run once per delivery mode (<see cref="BenchSettings.Modes"/>).</summary>
+    public static bool ComparesModes(string name) => name is Backlog or Steady;
+
     public static IBenchScenario Create(string name) => name switch
     {
         Backlog => new BacklogScenario(),

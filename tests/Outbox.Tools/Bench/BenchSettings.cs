@@ -50,6 +50,9 @@ public sealed record BenchSettings
     /// <summary>Outbox:MaxPoolSize of the silo and of the ceiling drain.</summary>
     public int PoolSize { get; init; } = new Outbox.Silo.Hosting.OutboxOptions().MaxPoolSize;
 
+    /// <summary>Delivery modes the backlog and steady scenarios run in, each in turn, so the cost of exactly-once is a measured ratio.</summary>
+    public IReadOnlyList<Grains.Relay.DeliveryMode> Modes { get; init; } = [Grains.Relay.DeliveryMode.AtLeastOnce, Grains.Relay.DeliveryMode.ExactlyOnce];
+
     /// <summary>Further silo configuration (Section:Key -> value), for experiments with the relay's settings.</summary>
     public IReadOnlyDictionary<string, string> SiloConfiguration { get; init; } = new Dictionary<string, string>();
 

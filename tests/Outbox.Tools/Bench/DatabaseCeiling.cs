@@ -34,14 +34,14 @@ internal static class DatabaseCeiling
         {
             // The relay's drain loop without Kafka: the next read overlaps the previous batch's completion.
             long total = 0;
-            var batch = await store.ReadBatchAsync(p, epochs[p], after: 0, settings.BatchSize, cancellationToken).ConfigureAwait(false);
+            var batch = await store.ReadBatchAsync(p, epochs[p], after: 0, settings.BatchSize, int.MaxValue, cancellationToken).ConfigureAwait(false);
             while (batch.Count > 0)
             {
                 var ids = new long[batch.Count];
                 for (var i = 0; i < ids.Length; i++) ids[i] = batch[i].Id;
                 var completing = store.CompleteAsync(p, epochs[p], new BatchCompletion(ids, []), cancellationToken);
                 var next = batch.Count == settings.BatchSize
-                    ? store.ReadBatchAsync(p, epochs[p], after: ids[^1], settings.BatchSize, cancellationToken)
+                    ? store.ReadBatchAsync(p, epochs[p], after: ids[^1], settings.BatchSize, int.MaxValue, cancellationToken)
                     : Task.FromResult<IReadOnlyList<OutboxRow>>([]);
                 await Task.WhenAll(completing, next).ConfigureAwait(false);
                 total += (await completing.ConfigureAwait(false)).Removed;

@@ -11,7 +11,7 @@ namespace Outbox.Tools.Bench;
 /// </summary>
 internal sealed class SteadyScenario : IBenchScenario
 {
-    private const string Topic = "bench-steady";
+    private const string BaseTopic = "bench-steady";
     private static readonly TimeSpan ArrivalTimeout = TimeSpan.FromSeconds(60);
 
     public string Name => BenchScenarios.Steady;
@@ -19,18 +19,19 @@ internal sealed class SteadyScenario : IBenchScenario
     public async Task<BenchResult> RunAsync(BenchEnvironment environment, IReadOnlyList<BenchResult> earlier, CancellationToken cancellationToken)
     {
         var settings = environment.Settings;
-        environment.CreateTopic(Topic);
+        var topic = environment.TopicFor(BaseTopic);
+        environment.CreateTopic(topic);
         await using (var reset = environment.DataSource.CreateCommand(BenchSql.ResetMessages))
             await reset.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         await environment.EnsureSiloAsync(cancellationToken).ConfigureAwait(false);
-        using var verifier = new DeliveryVerifier(environment.BootstrapServers, Topic);
-        var workload = new OrderWorkload(environment.DataSource, Topic, settings.Keys, rollbackRatio: 0);
+        using var verifier = new DeliveryVerifier(environment.BootstrapServers, topic);
+        var workload = new OrderWorkload(environment.DataSource, topic, settings.Keys, rollbackRatio: 0);
         await workload.CreateTablesAsync(cancellationToken).ConfigureAwait(false);
 
         var writing = await WriteForAsync(workload, settings, cancellationToken).ConfigureAwait(false);
         var missing = await verifier.WaitForAsync(workload.Committed.Keys.ToArray(), ArrivalTimeout, cancellationToken).ConfigureAwait(false);
         var latency = LatencySummary.Of(workload.Committed, verifier);
-        return new SteadyResult(settings.Rate, settings.SteadySeconds, workload.Committed.Count / writing, latency, missing,
+        return new SteadyResult(BenchEnvironment.ModeName(environment.Mode), settings.Rate, settings.SteadySeconds, workload.Committed.Count / writing, latency, missing,
             verifier.Duplicates, verifier.OutOfOrder);
     }
 
@@ -56,16 +57,17 @@ internal sealed class SteadyScenario : IBenchScenario
 }
 
 /// <summary>The steady scenario's figures.</summary>
-internal sealed record SteadyResult(int Rate, int Seconds, double AchievedRate, LatencySummary Latency, int Lost, long Duplicates, long OutOfOrder)
+internal sealed record SteadyResult(string Mode, int Rate, int Seconds, double AchievedRate, LatencySummary Latency, int Lost, long Duplicates, long OutOfOrder)
     : BenchResult(BenchScenarios.Steady)
 {
     public override bool Correct => Lost == 0 && OutOfOrder == 0;
 
     public override string Line => string.Create(CultureInfo.InvariantCulture,
-        $"bench: scenario=steady rate={Rate} seconds={Seconds} p50_ms={Latency.P50Ms:0.0} p95_ms={Latency.P95Ms:0.0} p99_ms={Latency.P99Ms:0.0} max_ms={Latency.MaxMs:0.0} lost={Lost}");
+        $"bench: scenario=steady mode={Mode} rate={Rate} seconds={Seconds} p50_ms={Latency.P50Ms:0.0} p95_ms={Latency.P95Ms:0.0} p99_ms={Latency.P99Ms:0.0} max_ms={Latency.MaxMs:0.0} lost={Lost}");
 
     public override IEnumerable<(string Figure, string Value)> Figures =>
     [
+        ("mode", Mode),
         ("target rate", Invariant($"{Rate} tx/s for {Seconds} s")),
         ("committed rate", Invariant($"{AchievedRate:0} tx/s")),
         ("latency p50 / p95 / p99", Invariant($"{Latency.P50Ms:0.0} / {Latency.P95Ms:0.0} / {Latency.P99Ms:0.0} ms")),

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Npgsql;
+using Outbox.Grains.Relay;
 using Outbox.Silo.Commands;
 using Outbox.Tools.Bench;
 
@@ -37,10 +38,16 @@ internal static class BenchCommand
             Description = "Extra silo configuration Section:Key=value (repeatable), e.g. --silo Kafka:LingerMs=5",
             DefaultValueFactory = _ => [],
         };
+        var modes = new Option<DeliveryMode[]>("--modes")
+        {
+            Description = "Delivery modes the backlog and steady scenarios run in, each in turn (AtLeastOnce, ExactlyOnce)",
+            DefaultValueFactory = _ => [.. defaults.Modes],
+            AllowMultipleArgumentsPerToken = true,
+        };
         var verbose = new Option<bool>("--verbose") { Description = "Show the silo's logs" };
         var command = new Command("bench", "Benchmark the relay on local PostgreSQL and an embedded Kafka: backlog throughput and memory, steady latency, naive baseline, failover")
         {
-            db, quick, scenarios, messages, rate, steadySeconds, baselineSeconds, failoverEvents, failoverRate, writers, keys, payload, partitions, batch, pool, database, silo, verbose,
+            db, quick, scenarios, messages, rate, steadySeconds, baselineSeconds, failoverEvents, failoverRate, writers, keys, payload, partitions, batch, pool, database, silo, modes, verbose,
         };
         command.Validators.Add(r =>
         {
@@ -69,6 +76,7 @@ internal static class BenchCommand
                 BatchSize = parse.GetValue(batch),
                 PoolSize = parse.GetValue(pool),
                 SiloConfiguration = parse.GetValue(silo)!.Select(s => s.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]),
+                Modes = parse.GetValue(modes)!.Distinct().ToArray(),
                 Verbose = parse.GetValue(verbose),
             };
             if (parse.GetValue(quick)) settings = settings.AsQuick();

@@ -71,6 +71,9 @@ public sealed partial class MockKafkaCluster : IDisposable
     public static class ApiKeys
     {
         public const short Produce = 0;
+        public const short InitProducerId = 22;
+        public const short AddPartitionsToTxn = 24;
+        public const short EndTxn = 26;
     }
 
     /// <summary>Kafka protocol error codes useful for fault injection.</summary>
@@ -80,7 +83,10 @@ public sealed partial class MockKafkaCluster : IDisposable
         public const int RequestTimedOut = 7;
         public const int MessageTooLarge = 10;
         public const int NotEnoughReplicas = 19;
+        public const int CoordinatorLoadInProgress = 14;
+        public const int NotCoordinator = 16;
         public const int TopicAuthorizationFailed = 29;
+        public const int ConcurrentTransactions = 51;
     }
 
     private static partial class Native

@@ -24,14 +24,19 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The process's exit code, once it has exited.</summary>
+    public int ExitCode => _process.ExitCode;
+
     /// <summary>Starts <c>Outbox.Silo silo</c> with the given configuration (Section:Key -> value).</summary>
-    public static SiloProcess Start(string name, IReadOnlyDictionary<string, string> configuration, Action<string>? output = null)
+    public static SiloProcess Start(string name, IReadOnlyDictionary<string, string> configuration, Action<string>? output = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(DotnetHost()) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(SiloAssembly());
         info.ArgumentList.Add("silo");
         foreach (var (key, value) in configuration) info.ArgumentList.Add($"--{key}={value}");
         info.Environment["DOTNET_gcServer"] = "0";
+        foreach (var (variable, value) in environment ?? new Dictionary<string, string>()) info.Environment[variable] = value;
         var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start a silo process.");
         var silo = new SiloProcess(name, process, output);
         process.OutputDataReceived += (_, e) => silo.Forward(e.Data);

@@ -3,6 +3,8 @@
 -- outbox.schema_migrations. The partition count is set once, by the migrator, in outbox.settings.
 
 create schema if not exists outbox;
+create table if not exists outbox.schema_migrations (
+    version int primary key, name text not null, applied_at timestamptz not null default now());
 
 create table outbox.settings (
     singleton      boolean primary key default true check (singleton),
@@ -187,3 +189,6 @@ $$;
 -- Ask the owning relay to drain a partition now (transactional: delivered on commit).
 create function outbox.request_drain(p int) returns void
 language sql volatile as $$ select pg_notify('outbox_drain', p::text) $$;
+
+-- Recorded here as well as by the migrator, so applying this file by hand with psql counts as applied.
+insert into outbox.schema_migrations (version, name) values (1, '001_outbox.sql') on conflict (version) do nothing;

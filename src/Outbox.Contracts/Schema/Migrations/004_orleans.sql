@@ -265,3 +265,6 @@ create trigger membership_commits_synchronously before insert or update or delet
     on orleans.membership for each statement execute function orleans.commit_synchronously();
 create trigger reminders_commit_synchronously before insert or update or delete
     on orleans.reminders for each statement execute function orleans.commit_synchronously();
+
+-- Recorded here as well as by the migrator, so applying this file by hand with psql counts as applied.
+insert into outbox.schema_migrations (version, name) values (4, '004_orleans.sql') on conflict (version) do nothing;
