@@ -10,20 +10,29 @@ PACKAGES="$ROOT/artifacts/packages"
 TOOLS="$ROOT/tests/Outbox.Tools/bin/Release/net10.0/Outbox.Tools.dll"
 SERVER="${OUTBOX_DB:-Host=127.0.0.1;Username=outbox;Password=outbox;Database=outbox}"
 DATABASE="outbox_sample"
-# A version of its own per run, so NuGet's cache never serves an older build of the packages.
-VERSION_SUFFIX="ci.$(date +%s)"
+# A version of its own per run (time and process id: clones on one machine share NuGet's global packages
+# folder), so that cache never serves an older build of the packages under an equal version. This run's copies
+# are removed from the cache again at exit, and an earlier run's packages from artifacts/packages before packing.
+VERSION_SUFFIX="ci.$(date +%s).$$"
 VERSION="0.1.0-$VERSION_SUFFIX"
+NUGET_CACHE="$(dotnet nuget locals global-packages -l | sed -n 's/^global-packages: //p')"
 log() { printf 'sample: %s\n' "$*"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 rm -rf "$WORK" && mkdir -p "$WORK" "$PACKAGES"
+rm -f "$PACKAGES"/Outbox.*-ci.*.nupkg "$PACKAGES"/Outbox.*-ci.*.snupkg
 pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ -n "$NUGET_CACHE" ] && rm -rf "$NUGET_CACHE/outbox.contracts/$VERSION" "$NUGET_CACHE/outbox.grains/$VERSION"
+  return 0
+}
+trap cleanup EXIT
 
 log "packing $VERSION"
-dotnet pack "$ROOT/Outbox.sln" -c Release --no-build --version-suffix "$VERSION_SUFFIX" -o "$PACKAGES" -v q -nologo >"$WORK/pack.log" \
-  || { cat "$WORK/pack.log"; exit 1; }
 for package in Outbox.Contracts Outbox.Grains; do
+  dotnet pack "$ROOT/src/$package/$package.csproj" -c Release --no-build --version-suffix "$VERSION_SUFFIX" -o "$PACKAGES" \
+    -v q -nologo >>"$WORK/pack.log" || { cat "$WORK/pack.log"; exit 1; }
   [ -f "$PACKAGES/$package.$VERSION.nupkg" ] || { log "$package.$VERSION.nupkg was not produced"; exit 1; }
 done
 
