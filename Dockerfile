@@ -7,6 +7,7 @@ ENV DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 WORKDIR /src
 # Restore first, from the project files only, so the layer is reused until a dependency changes.
 COPY Directory.Build.props Directory.Packages.props ./
+COPY src/Package.props src/
 COPY src/Outbox.Contracts/Outbox.Contracts.csproj src/Outbox.Contracts/
 COPY src/Outbox.Grains/Outbox.Grains.csproj src/Outbox.Grains/
 COPY src/Outbox.Silo/Outbox.Silo.csproj src/Outbox.Silo/

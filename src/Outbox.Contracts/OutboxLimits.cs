@@ -20,8 +20,13 @@ public static class OutboxLimits
     /// <summary>UTF-8 bytes of an event type (it travels in a header).</summary>
     public const int MaxEventTypeBytes = 255;
 
+    /// <summary>Headers per message, the relay's own not counted.</summary>
     public const int MaxHeaderCount = 64;
+
+    /// <summary>UTF-8 bytes of one header name.</summary>
     public const int MaxHeaderNameBytes = 255;
+
+    /// <summary>UTF-8 bytes of one header value.</summary>
     public const int MaxHeaderValueBytes = 8 * 1024;
 
     /// <summary>W3C trace context: a tracestate longer than this may be dropped by any tracer, so it is not stored.</summary>

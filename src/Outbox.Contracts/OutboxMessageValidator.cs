@@ -5,6 +5,7 @@ namespace Outbox.Contracts;
 /// <summary>Checks a message against Kafka's rules and <see cref="OutboxLimits"/> before anything is written.</summary>
 public static class OutboxMessageValidator
 {
+    /// <summary>Throws <see cref="OutboxValidationException"/>, saying what is wrong, unless <paramref name="message"/> can be published.</summary>
     public static void Validate(OutboxMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
@@ -33,6 +34,7 @@ public static class OutboxMessageValidator
                 $"DeliverAt {at:O} is not a schedule: it must lie between {OutboxLimits.MinDeliverAt:yyyy-MM-dd} and {OutboxLimits.MaxScheduleAhead.TotalDays:0} days from now.");
     }
 
+    /// <summary>Throws <see cref="OutboxValidationException"/> unless <paramref name="topic"/> is a valid Kafka topic name.</summary>
     public static void ValidateTopic(string? topic)
     {
         if (string.IsNullOrEmpty(topic) || topic.Length > OutboxLimits.MaxTopicLength || topic is "." or "..")

@@ -9,6 +9,7 @@ namespace Outbox.Contracts;
 /// </summary>
 public static class OutboxPartitioner
 {
+    /// <summary>The outbox partition (0 to <paramref name="partitionCount"/> - 1) of ordering key <paramref name="key"/>.</summary>
     public static int PartitionOf(string key, int partitionCount)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);

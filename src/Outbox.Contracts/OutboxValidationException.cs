@@ -6,11 +6,13 @@ namespace Outbox.Contracts;
 /// </summary>
 public sealed class OutboxValidationException : ArgumentException
 {
+    /// <summary>A rule the C# API checks before anything is written; <paramref name="message"/> says which.</summary>
     public OutboxValidationException(string message)
         : base(message)
     {
     }
 
+    /// <summary>A rule the database checked: <paramref name="innerException"/> is its refusal (a PostgresException).</summary>
     public OutboxValidationException(string message, Exception innerException)
         : base(message, innerException)
     {

@@ -6,7 +6,7 @@ namespace Outbox.Contracts;
 /// Reads the cluster's silos from Orleans' membership table (the outbox database's schema <c>orleans</c>) with the
 /// partitions each owns: what <c>status</c>, <c>GET /status</c> and the status page show about the cluster.
 /// </summary>
-public sealed class SiloMembershipReader(NpgsqlDataSource dataSource)
+internal sealed class SiloMembershipReader(NpgsqlDataSource dataSource)
 {
     private static readonly string SilosSql = SqlResource.Read(typeof(SiloMembershipReader).Assembly, "Sql.silos.sql");
 

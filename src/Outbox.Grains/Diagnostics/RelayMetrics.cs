@@ -8,10 +8,12 @@ namespace Outbox.Grains.Diagnostics;
 /// </summary>
 public sealed class RelayMetrics : IDisposable
 {
+    /// <summary>The meter name to export (e.g. <c>metrics.AddMeter(RelayMetrics.MeterName)</c>).</summary>
     public const string MeterName = "Outbox.Relay";
 
     private readonly Meter _meter;
 
+    /// <summary>Creates the instruments in the meter <see cref="MeterName"/> of <paramref name="meterFactory"/>.</summary>
     public RelayMetrics(IMeterFactory meterFactory)
     {
         _meter = meterFactory.Create(MeterName);
@@ -28,15 +30,22 @@ public sealed class RelayMetrics : IDisposable
         Rebalances = _meter.CreateCounter<long>("outbox.rebalances", "{rebalance}", "Partition activations in this silo, each with a new ownership epoch");
     }
 
+    /// <summary>messaging.client.sent.messages: messages Kafka acknowledged.</summary>
     public Counter<long> Published { get; }
+    /// <summary>outbox.published.bytes: payload bytes Kafka acknowledged.</summary>
     public Counter<long> PublishedBytes { get; }
+    /// <summary>outbox.publish.failures: messages Kafka did not take, by error.type (transient, permanent).</summary>
     public Counter<long> PublishFailures { get; }
+    /// <summary>outbox.commit_to_ack.duration: seconds from enqueue to Kafka's acknowledgement.</summary>
     public Histogram<double> CommitToAck { get; }
+    /// <summary>outbox.batch.size: rows per drained batch.</summary>
     public Histogram<int> BatchSize { get; }
+    /// <summary>outbox.drain.duration: seconds to read, publish and complete one batch.</summary>
     public Histogram<double> DrainDuration { get; }
 
     /// <summary>Incremented by each partition activation in this silo (a new epoch: start, failover, rebalance).</summary>
     public Counter<long> Rebalances { get; }
 
+    /// <summary>Disposes the meter and its instruments.</summary>
     public void Dispose() => _meter.Dispose();
 }

@@ -12,6 +12,7 @@ namespace Outbox.Grains.Diagnostics;
 /// </summary>
 public static class RelayTracing
 {
+    /// <summary>The ActivitySource name to subscribe to (e.g. <c>tracing.AddSource(RelayTracing.SourceName)</c>).</summary>
     public const string SourceName = "Outbox.Relay";
 
     private static readonly ActivitySource Source = new(SourceName);
@@ -20,7 +21,7 @@ public static class RelayTracing
     /// Starts the send span of <paramref name="row"/>, or returns null when nobody listens (or the sampler
     /// dropped it): then the caller forwards the row's stored context unchanged and pays nothing.
     /// </summary>
-    public static Activity? StartSend(OutboxRow row, int partition)
+    internal static Activity? StartSend(OutboxRow row, int partition)
     {
         if (!Source.HasListeners()) return null;
         // The relay loop carries no trace of its own: a row without stored context starts a new root, never a
@@ -52,13 +53,13 @@ public static class RelayTracing
     }
 
     /// <summary>The traceparent header to publish: the send span's when there is one, else the row's own.</summary>
-    public static string? Traceparent(Activity? send, OutboxRow row) => send is null ? row.Traceparent : send.Id;
+    internal static string? Traceparent(Activity? send, OutboxRow row) => send is null ? row.Traceparent : send.Id;
 
     /// <summary>The tracestate header to publish, from the same source as <see cref="Traceparent"/>.</summary>
-    public static string? Tracestate(Activity? send, OutboxRow row) => send is null ? row.Tracestate : send.TraceStateString;
+    internal static string? Tracestate(Activity? send, OutboxRow row) => send is null ? row.Tracestate : send.TraceStateString;
 
     /// <summary>Ends the send span of an acknowledged message (the span covers the wait for the acknowledgement).</summary>
-    public static void Acknowledged(Activity send, int kafkaPartition, long offset)
+    internal static void Acknowledged(Activity send, int kafkaPartition, long offset)
     {
         if (send.IsAllDataRequested)
         {
@@ -69,7 +70,7 @@ public static class RelayTracing
     }
 
     /// <summary>Ends the send span of a message Kafka refused or failed to take.</summary>
-    public static void Failed(Activity send, PublishOutcome outcome)
+    internal static void Failed(Activity send, PublishOutcome outcome)
     {
         // error.type mirrors the publish-failures metric: "permanent" parks the key, "transient" is retried.
         send.SetTag("error.type", outcome.Status == PublishStatus.PermanentFailure ? "permanent" : "transient");

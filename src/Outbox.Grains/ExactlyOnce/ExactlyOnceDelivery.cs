@@ -10,7 +10,7 @@ namespace Outbox.Grains.ExactlyOnce;
 /// partition uses on activation: <see cref="ActivateAsync"/> returns the partition's own transactional publisher
 /// once the rows its last committed transaction published are gone from the outbox.
 /// </summary>
-public sealed class ExactlyOnceDelivery
+internal sealed class ExactlyOnceDelivery
 {
     private readonly ILogger<TransactionalPublisher> _logger;
 

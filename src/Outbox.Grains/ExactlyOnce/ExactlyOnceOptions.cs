@@ -8,6 +8,7 @@ namespace Outbox.Grains.ExactlyOnce;
 /// </summary>
 public sealed class ExactlyOnceOptions
 {
+    /// <summary>The configuration section these options bind from.</summary>
     public const string Section = "ExactlyOnce";
 
     /// <summary>

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 namespace Outbox.Grains.ExactlyOnce;
 
 /// <summary>Checks what the attributes on <see cref="ExactlyOnceOptions"/> cannot express.</summary>
-public sealed class ExactlyOnceOptionsValidator : IValidateOptions<ExactlyOnceOptions>
+internal sealed class ExactlyOnceOptionsValidator : IValidateOptions<ExactlyOnceOptions>
 {
     public ValidateOptionsResult Validate(string? name, ExactlyOnceOptions options)
     {

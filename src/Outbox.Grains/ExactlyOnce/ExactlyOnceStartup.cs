@@ -13,7 +13,7 @@ namespace Outbox.Grains.ExactlyOnce;
 /// found or created before any partition grain activates, so a topic that cannot be used stops the silo at start-up
 /// with its message instead of failing every partition later. Partitions get the started mode from here.
 /// </summary>
-public sealed class ExactlyOnceStartup(IOptions<RelayOptions> relay, IOptions<ExactlyOnceOptions> options, OutboxStore store,
+internal sealed class ExactlyOnceStartup(IOptions<RelayOptions> relay, IOptions<ExactlyOnceOptions> options, OutboxStore store,
     ILoggerFactory loggers, IServiceProvider services) : ILifecycleParticipant<ISiloLifecycle>
 {
     private readonly TaskCompletionSource<ExactlyOnceDelivery> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);

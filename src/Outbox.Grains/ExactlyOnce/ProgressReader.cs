@@ -7,7 +7,7 @@ namespace Outbox.Grains.ExactlyOnce;
 /// aborted or never finished is invisible, so its rows are published again. Call it after the partition's
 /// producer ran InitTransactions, which (on a real broker) ends a previous owner's open transaction first.
 /// </summary>
-public sealed class ProgressReader(ClientConfig connection, ProgressTopic topic, TimeSpan timeout)
+internal sealed class ProgressReader(ClientConfig connection, ProgressTopic topic, TimeSpan timeout)
 {
     /// <summary>How far back the first look reaches (a transaction takes two offsets: its record and its marker).</summary>
     private const long FirstWindow = 64;

@@ -12,7 +12,7 @@ namespace Outbox.Grains.ExactlyOnce;
 /// The value is JSON, readable with any Kafka tool: <c>{"epoch":7,"ids":[[101,200],[205,205]]}</c>, the ids as
 /// inclusive ranges (a batch's ids are mostly consecutive, so a 1,000-row batch is usually one pair).
 /// </summary>
-public sealed record ProgressRecord(long Epoch, IReadOnlyList<long> Ids)
+internal sealed record ProgressRecord(long Epoch, IReadOnlyList<long> Ids)
 {
     public static byte[] Key(int partition) => Encoding.UTF8.GetBytes(partition.ToString(CultureInfo.InvariantCulture));
 

@@ -10,7 +10,7 @@ namespace Outbox.Grains.ExactlyOnce;
 /// partition holds one key and its last stable offset is never held back by another partition's open
 /// transaction: reading a partition's last record stays a short read at the end of its own log.
 /// </summary>
-public sealed partial class ProgressTopic
+internal sealed partial class ProgressTopic
 {
     private ProgressTopic(string name, int partitions)
     {

@@ -9,7 +9,7 @@ namespace Outbox.Grains.ExactlyOnce;
 /// Builds each partition's transactional producer from the relay's producer settings (security, compression,
 /// linger...), with the partition's stable transactional.id.
 /// </summary>
-public sealed partial class TransactionalProducerFactory(ProducerConfig producerSettings, ExactlyOnceOptions options, ILogger logger)
+internal sealed partial class TransactionalProducerFactory(ProducerConfig producerSettings, ExactlyOnceOptions options, ILogger logger)
 {
     public string TransactionalIdOf(int partition) =>
         options.TransactionalIdPrefix + "-" + partition.ToString(CultureInfo.InvariantCulture);

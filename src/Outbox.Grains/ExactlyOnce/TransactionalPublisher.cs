@@ -13,7 +13,7 @@ namespace Outbox.Grains.ExactlyOnce;
 /// later messages of its key held back) and the rest of the batch goes again in a new transaction, so a
 /// transaction commits or aborts as a whole and the per-row outcomes stay those of <see cref="PublishOutcome"/>.
 /// </summary>
-public sealed partial class TransactionalPublisher : IOutboxPublisher, IAsyncDisposable
+internal sealed partial class TransactionalPublisher : IOutboxPublisher, IAsyncDisposable
 {
     private static readonly BatchCompletion NothingToComplete = new([], []);
 

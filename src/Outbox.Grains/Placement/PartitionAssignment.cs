@@ -12,7 +12,7 @@ namespace Outbox.Grains.Placement;
 /// few partitions beyond its own share (an unbalanced hash would move only those, but spread unevenly; a
 /// modulo spread would be even but move most partitions).
 /// </summary>
-public sealed class PartitionAssignment(IOptions<RelayOptions> options, IClusterMembershipService membership, IClusterManifestProvider manifest)
+internal sealed class PartitionAssignment(IOptions<RelayOptions> options, IClusterMembershipService membership, IClusterManifestProvider manifest)
 {
     private readonly int _partitionCount = options.Value.PartitionCount;
 

@@ -6,8 +6,8 @@ namespace Outbox.Grains.Placement;
 
 /// <summary>Places a partition grain on the silo <see cref="PartitionAssignment"/> assigns it to.</summary>
 [Serializable, GenerateSerializer, Immutable, SuppressReferenceTracking]
-public sealed class PartitionPlacement : PlacementStrategy;
+internal sealed class PartitionPlacement : PlacementStrategy;
 
 /// <summary>Marks a grain keyed by outbox partition for <see cref="PartitionPlacement"/>.</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false)]
-public sealed class PartitionPlacementAttribute() : PlacementAttribute(new PartitionPlacement());
+internal sealed class PartitionPlacementAttribute() : PlacementAttribute(new PartitionPlacement());

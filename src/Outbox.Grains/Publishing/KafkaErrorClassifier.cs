@@ -3,7 +3,7 @@ using Confluent.Kafka;
 namespace Outbox.Grains.Publishing;
 
 /// <summary>Sorts Kafka errors into "retry later" and "will never succeed" (which parks the key).</summary>
-public static class KafkaErrorClassifier
+internal static class KafkaErrorClassifier
 {
     public static bool IsPermanent(Error error) => error.Code switch
     {

@@ -11,7 +11,7 @@ namespace Outbox.Grains.Publishing;
 /// relay adds the per-key rule: once a message of a key fails in a batch, later messages of that key are
 /// held back, never sent past it.
 /// </summary>
-public sealed partial class KafkaPublisher(RelayProducer relayProducer, ILogger<KafkaPublisher> logger) : IOutboxPublisher
+internal sealed partial class KafkaPublisher(RelayProducer relayProducer, ILogger<KafkaPublisher> logger) : IOutboxPublisher
 {
     private static readonly TimeSpan QueueFullBackoff = TimeSpan.FromMilliseconds(20);
 

@@ -11,7 +11,7 @@ namespace Outbox.Grains.Publishing;
 /// message on the hot path, so header values are formatted straight to UTF-8 and the rows' own headers JSON
 /// (usually the same few headers on every row) is parsed once per distinct text, not once per row.
 /// </summary>
-public static class OutboxMessageMapper
+internal static class OutboxMessageMapper
 {
     [ThreadStatic]
     private static (string Json, (string Name, byte[] Value)[] Headers)? _lastParsed;

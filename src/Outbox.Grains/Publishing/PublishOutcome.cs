@@ -1,6 +1,6 @@
 namespace Outbox.Grains.Publishing;
 
-public enum PublishStatus
+internal enum PublishStatus
 {
     /// <summary>Kafka acknowledged the message (acks=all): the row may go.</summary>
     Acknowledged,
@@ -13,4 +13,4 @@ public enum PublishStatus
 }
 
 /// <summary>The result of publishing one row.</summary>
-public readonly record struct PublishOutcome(PublishStatus Status, string? Error = null);
+internal readonly record struct PublishOutcome(PublishStatus Status, string? Error = null);

@@ -21,6 +21,7 @@ public sealed partial class RelayProducer : IDisposable
     private bool _disposed;
 
     /// <param name="build">Builds a producer, given the callback to call with that producer when it reports a fatal error.</param>
+    /// <param name="logger">Where the replacement of a failed producer is logged (<see cref="OutboxEventId.ProducerReplaced"/>).</param>
     public RelayProducer(Func<Action<IProducer<byte[], byte[]>>, IProducer<byte[], byte[]>> build, ILogger<RelayProducer> logger)
     {
         _build = build;
@@ -49,6 +50,7 @@ public sealed partial class RelayProducer : IDisposable
         failed.Dispose();
     }
 
+    /// <summary>Disposes the current producer; a fatal error reported after this builds no new one.</summary>
     public void Dispose()
     {
         lock (_gate)

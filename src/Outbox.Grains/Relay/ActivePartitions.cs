@@ -13,6 +13,7 @@ public sealed class ActivePartitions
     /// <summary>The partitions active here, as a snapshot.</summary>
     public IReadOnlyCollection<int> Partitions() => _epochs.Keys.ToArray();
 
+    /// <summary>Whether <paramref name="partition"/> has an activation in this silo.</summary>
     public bool IsActive(int partition) => _epochs.ContainsKey(partition);
 
     internal void Add(int partition, long epoch) => _epochs[partition] = epoch;

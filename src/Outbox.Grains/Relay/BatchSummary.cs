@@ -4,6 +4,10 @@ using Outbox.Grains.Storage;
 namespace Outbox.Grains.Relay;
 
 /// <summary>Reads per-row publish outcomes into what to record in the database and what to retry.</summary>
+/// <param name="Completion">What to remove (acknowledged rows) and park (refused for good) under the epoch fence.</param>
+/// <param name="AcknowledgedBytes">Payload bytes of the acknowledged rows.</param>
+/// <param name="TransientFailures">Rows that failed for now and are retried, in order, by the next attempt.</param>
+/// <param name="FirstTransientError">The first of those failures, for the log.</param>
 /// <param name="AckedAfterFailure">
 /// Rows acknowledged although an earlier row of their key failed asynchronously in the same batch: Kafka has
 /// them ahead of that row now. Only a broker-side rejection or a timeout of one message but not the next can

@@ -27,7 +27,7 @@ namespace Outbox.Grains.Relay;
 [PartitionPlacement]
 // Grain code resumes on the activation's scheduler: its state is touched on that single thread only.
 #pragma warning disable CA2007
-public sealed partial class OutboxPartitionGrain : Grain, IOutboxPartitionGrain, IRemindable, IDisposable
+internal sealed partial class OutboxPartitionGrain : Grain, IOutboxPartitionGrain, IRemindable, IDisposable
 {
     internal const string ScheduleReminder = "scheduled-messages";
 

@@ -12,7 +12,7 @@ namespace Outbox.Grains.Relay;
 /// the ownership epoch its host took. The host (<see cref="OutboxPartitionGrain"/>) decides when to drain,
 /// retries failures and owns the epoch's lifecycle.
 /// </summary>
-public sealed partial class PartitionDrainer : IDisposable
+internal sealed partial class PartitionDrainer : IDisposable
 {
     private readonly OutboxStore _store;
     private readonly IOutboxPublisher _publisher;

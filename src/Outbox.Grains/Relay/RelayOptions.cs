@@ -5,6 +5,7 @@ namespace Outbox.Grains.Relay;
 /// <summary>How each partition relay drains. Bound from the "Relay" configuration section.</summary>
 public sealed class RelayOptions
 {
+    /// <summary>The configuration section these options bind from.</summary>
     public const string Section = "Relay";
 
     /// <summary>Partitions of the deployment (outbox.settings); the host sets it from its outbox configuration.</summary>
@@ -32,6 +33,7 @@ public sealed class RelayOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>Longest wait between two attempts after failures.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(10);
 

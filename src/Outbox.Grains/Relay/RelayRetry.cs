@@ -5,7 +5,7 @@ using Polly;
 namespace Outbox.Grains.Relay;
 
 /// <summary>The silo's one retry pipeline for every partition (see <see cref="RelayRetryPipeline"/>).</summary>
-public sealed class RelayRetry(IOptions<RelayOptions> options, ILogger<RelayRetry> logger)
+internal sealed class RelayRetry(IOptions<RelayOptions> options, ILogger<RelayRetry> logger)
 {
     public ResiliencePipeline Pipeline { get; } = RelayRetryPipeline.Create(options.Value, logger);
 }

@@ -11,7 +11,7 @@ namespace Outbox.Grains.Relay;
 /// jitter. Rows stay in the outbox meanwhile, so waiting loses nothing and keeps the order. Being fenced off
 /// and being stopped are not failures and are never retried.
 /// </summary>
-public static partial class RelayRetryPipeline
+internal static partial class RelayRetryPipeline
 {
     public static ResiliencePipeline Create(RelayOptions options, ILogger logger) =>
         new ResiliencePipelineBuilder()

@@ -1,5 +1,5 @@
 namespace Outbox.Grains.Relay;
 
 /// <summary>Some rows of a batch failed for now; the acknowledged ones were completed, the rest are retried.</summary>
-public sealed class TransientPublishException(int partition, int failed, string? firstError)
+internal sealed class TransientPublishException(int partition, int failed, string? firstError)
     : Exception($"Partition {partition}: {failed} message(s) not acknowledged yet ({firstError}); retrying.");

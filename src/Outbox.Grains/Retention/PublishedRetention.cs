@@ -18,6 +18,7 @@ public sealed partial class PublishedRetention(NpgsqlDataSource dataSource, IOpt
 {
     private static readonly string PurgeSql = SqlResource.Read(typeof(PublishedRetention).Assembly, "Sql.purge_published.sql");
 
+    /// <summary>Purges expired audit rows every <see cref="RetentionOptions.Interval"/> until the host stops.</summary>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var retention = relay.Value.AuditRetention;

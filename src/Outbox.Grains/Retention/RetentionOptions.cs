@@ -8,6 +8,7 @@ namespace Outbox.Grains.Retention;
 /// </summary>
 public sealed class RetentionOptions
 {
+    /// <summary>The configuration section these options bind from.</summary>
     public const string Section = "Retention";
 
     /// <summary>Time between purges. Each purge runs until nothing old is left.</summary>

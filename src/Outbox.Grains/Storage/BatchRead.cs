@@ -5,7 +5,7 @@ namespace Outbox.Grains.Storage;
 /// the read position became publishable again), and the settled horizon as it was before the read was sent (every
 /// id at or below it that the read did not return was already gone, or will never appear).
 /// </summary>
-public sealed record BatchRead(IReadOnlyList<OutboxRow> Rows, long ReadFrom, long SettledBefore)
+internal sealed record BatchRead(IReadOnlyList<OutboxRow> Rows, long ReadFrom, long SettledBefore)
 {
     /// <summary>What read_batch.sql reports beside the rows: see its header comment.</summary>
     internal sealed record Header(long ReadFrom, long Sequence, TransactionSnapshot Snapshot, bool Readable);

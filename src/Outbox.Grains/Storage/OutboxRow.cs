@@ -1,7 +1,7 @@
 namespace Outbox.Grains.Storage;
 
 /// <summary>A row of the outbox waiting to be published, as the relay reads it.</summary>
-public sealed record OutboxRow(
+internal sealed record OutboxRow(
     long Id,
     Guid EventId,
     string Topic,

@@ -9,7 +9,7 @@ namespace Outbox.Grains.Storage;
 /// reminder. Every call borrows a connection from the relay's own bounded pool only for one statement, so
 /// no connection is held while Kafka is being awaited.
 /// </summary>
-public sealed class OutboxStore(NpgsqlDataSource dataSource, bool auditPublished)
+internal sealed class OutboxStore(NpgsqlDataSource dataSource, bool auditPublished)
 {
     private static readonly string ActivateSql = Read("activate_partition.sql");
     private static readonly string ReadBatchSql = Read("read_batch.sql");

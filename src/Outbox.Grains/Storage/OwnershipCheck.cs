@@ -4,7 +4,7 @@ using Outbox.Contracts;
 namespace Outbox.Grains.Storage;
 
 /// <summary>Tells an activation whether its epoch is still the partition's current one.</summary>
-public sealed class OwnershipCheck(NpgsqlDataSource dataSource)
+internal sealed class OwnershipCheck(NpgsqlDataSource dataSource)
 {
     private static readonly string CurrentEpochSql = SqlResource.Read(typeof(OwnershipCheck).Assembly, "Sql.current_epoch.sql");
 

@@ -13,7 +13,7 @@ namespace Outbox.Grains.Storage;
 /// (006_quiet_enqueue.sql), so whoever holds an id at or below S was either finished at that snapshot or is in
 /// its in-progress list; once all of those are seen finished, S is settled.
 /// </remarks>
-public sealed class SettledHorizon
+internal sealed class SettledHorizon
 {
     private const int MaxCheckpoints = 64;
     private readonly Lock _lock = new();

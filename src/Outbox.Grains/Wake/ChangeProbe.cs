@@ -16,7 +16,7 @@ namespace Outbox.Grains.Wake;
 /// probe_changes.sql), and feeds the silo's settled horizon, which moves the partitions' read positions forward.
 /// A change missed while the probe could not reach the database is found by the partitions' sweep.
 /// </summary>
-public sealed partial class ChangeProbe(NpgsqlDataSource dataSource, OutboxStore store, IPartitionWaker waker, IOptions<WakeOptions> options,
+internal sealed partial class ChangeProbe(NpgsqlDataSource dataSource, OutboxStore store, IPartitionWaker waker, IOptions<WakeOptions> options,
     ILogger<ChangeProbe> logger)
 {
     private static readonly string ProbeSql = Read("probe_changes.sql");

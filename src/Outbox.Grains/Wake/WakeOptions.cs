@@ -5,6 +5,7 @@ namespace Outbox.Grains.Wake;
 /// <summary>How the silo learns about committed rows. Bound from the "Wake" configuration section.</summary>
 public sealed class WakeOptions
 {
+    /// <summary>The configuration section these options are bound from.</summary>
     public const string Section = "Wake";
 
     /// <summary>

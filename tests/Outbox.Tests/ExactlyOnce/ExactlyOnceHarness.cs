@@ -13,7 +13,7 @@ namespace Outbox.Tests.ExactlyOnce;
 /// The exactly-once parts wired as a partition uses them (epoch, transactional session, read, publish, remove),
 /// without a silo, so a test can stop between any two steps: a "crash" is dropping an activation unfinished.
 /// </summary>
-public sealed class ExactlyOnceHarness : IAsyncDisposable
+internal sealed class ExactlyOnceHarness : IAsyncDisposable
 {
     private readonly NpgsqlDataSource _relayPool;
 
@@ -68,7 +68,7 @@ public sealed class ExactlyOnceHarness : IAsyncDisposable
 }
 
 /// <summary>One activation of one partition in exactly-once mode.</summary>
-public sealed class PartitionActivation(int partition, long epoch, TransactionalPublisher publisher, OutboxStore store) : IAsyncDisposable
+internal sealed class PartitionActivation(int partition, long epoch, TransactionalPublisher publisher, OutboxStore store) : IAsyncDisposable
 {
     /// <summary>Reads the partition's due rows and publishes them in one transaction; removes them unless <paramref name="removeRows"/> is false (a crash before the delete).</summary>
     internal async Task<(int Read, BatchSummary Summary)> PublishNextBatchAsync(bool removeRows = true)
