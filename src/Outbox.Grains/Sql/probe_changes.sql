@@ -16,16 +16,21 @@
 with snapshot as materialized (
     select pg_current_snapshot() as s
 ),
+first_normal_xid as materialized (
+    -- A column, not a literal: with age('3'::xid) the planner evaluates age() while estimating generate_series'
+    -- size, which fixes its value for the whole transaction before the snapshot is taken.
+    select '3'::xid as x
+),
 running as materialized (
     -- pg_snapshot_xip lists only the running transactions below the snapshot's xmax (latest completed + 1). Those
     -- that took their transaction id since are running too, though unlisted: every id up to the next one to be
     -- assigned (age() reads it without assigning one to this statement) joins the list.
     select array(select x::text::bigint from pg_snapshot_xip(snapshot.s) x
                  union all
-                 select generate_series(b.xmax, n.next - 1)) as xids
-    from snapshot,
+                 select generate_series(b.xmax, greatest(n.next, b.xmax) - 1)) as xids
+    from snapshot, first_normal_xid f,
          lateral (select pg_snapshot_xmax(snapshot.s)::text::bigint as xmax,
-                         ((age('3'::xid)::bigint + 3) % 4294967296 + 4294967296) % 4294967296 as next32) b,
+                         ((age(f.x)::bigint + 3) % 4294967296 + 4294967296) % 4294967296 as next32) b,
          lateral (select b.xmax - b.xmax % 4294967296 + b.next32
                          + case when b.xmax - b.xmax % 4294967296 + b.next32 < b.xmax then 4294967296 else 0 end as next) n
 ),

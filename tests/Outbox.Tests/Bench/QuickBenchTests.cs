@@ -31,7 +31,7 @@ public sealed partial class QuickBenchTests : IAsyncLifetime
     public async Task QuickBenchDeliversEverythingAndPrintsOneWellFormedLinePerScenario()
     {
         var settings = new BenchSettings { ConnectionString = TestDatabase.ServerConnectionString, Database = _database }.AsQuick()
-            with { Messages = 10_000, SteadySeconds = 3, Rate = 500, Writers = 4 };
+            with { Messages = 10_000, SteadySeconds = 3, Rate = 500, Writers = 4, WriteSeconds = 2, WriteClients = 4, ChurnSeconds = 3, ChurnRate = 200 };
         using var output = new StringWriter();
 
         var results = await new BenchRunner(settings, output).RunAsync(CancellationToken.None);
@@ -48,6 +48,10 @@ public sealed partial class QuickBenchTests : IAsyncLifetime
         var baseline = Assert.Single(Lines(text, "baseline").Distinct());
         Assert.Matches(BaselineLine(), baseline);
         Assert.Matches(FailoverLine(), Assert.Single(Lines(text, "failover").Distinct()));
+        Assert.Matches(WriteLine(), Assert.Single(Lines(text, "write").Distinct()));
+        var churn = Assert.Single(Lines(text, "churn").Distinct());
+        Assert.Matches(ChurnLine(), churn);
+        Assert.EndsWith(" lost=0", churn, StringComparison.Ordinal);
     }
 
     private static IEnumerable<string> Lines(string output, string scenario) =>
@@ -58,8 +62,14 @@ public sealed partial class QuickBenchTests : IAsyncLifetime
     [GeneratedRegex($"^bench: scenario=backlog mode=(?<mode>[a-z-]+) messages=\\d+ seconds={Number} msgs_per_s=\\d+ db_ceiling_per_s=\\d+ ratio={Number} peak_rss_mb=\\d+( vs_at_least_once={Number})?$")]
     private static partial Regex BacklogLine();
 
-    [GeneratedRegex($"^bench: scenario=steady mode=(?<mode>[a-z-]+) rate=\\d+ seconds=\\d+ p50_ms={Number} p95_ms={Number} p99_ms={Number} max_ms={Number} lost=0$")]
+    [GeneratedRegex($"^bench: scenario=steady mode=(?<mode>[a-z-]+) rate=\\d+ reached=\\d+ seconds=\\d+ p50_ms={Number} p95_ms={Number} p99_ms={Number} max_ms={Number} lost=0$")]
     private static partial Regex SteadyLine();
+
+    [GeneratedRegex($"^bench: scenario=write clients=\\d+ seconds=\\d+ insert_tps=\\d+ enqueue_tps=\\d+ ratio={Number}$")]
+    private static partial Regex WriteLine();
+
+    [GeneratedRegex($"^bench: scenario=churn rate=\\d+ seconds=\\d+ p50_ms={Number} p99_ms={Number} db_ms_per_1k={Number} db_ms_per_1k_first={Number} growth={Number} reached=\\d+ lost=\\d+$")]
+    private static partial Regex ChurnLine();
 
     [GeneratedRegex($"^bench: scenario=failover silos=3 kill=1 resume_s={Number} duplicates=\\d+ lost=0 out_of_order=0$")]
     private static partial Regex FailoverLine();

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Npgsql;
 using Outbox.Contracts;
 using Outbox.Tests.Infrastructure;
@@ -61,7 +62,7 @@ public sealed class EnqueueValidationTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task TheSqlFunctionEnqueuesIntoTheKeysPartitionAndNotifiesOnCommitOnly()
+    public async Task EnqueueingSendsNoNotifyInTheWritersTransactionUnlessTheDatabaseOptsIn()
     {
         await using var listener = await _db.DataSource.OpenConnectionAsync();
         var notified = new List<string>();
@@ -74,17 +75,28 @@ public sealed class EnqueueValidationTests : IAsyncLifetime
             await using (var enqueue = new NpgsqlCommand("select outbox.enqueue_json('orders', 'order-1', '{\"a\":1}')", connection, rolledBack))
                 await enqueue.ExecuteNonQueryAsync();
             await rolledBack.RollbackAsync();
-            await using var committed = await connection.BeginTransactionAsync();
-            await using (var enqueue = new NpgsqlCommand("select outbox.enqueue_json('orders', 'order-2', '{\"a\":2}')", connection, committed))
+            // By default neither the SQL function nor the C# API notifies: the commit stays free of NOTIFY's lock.
+            await using (var committed = await connection.BeginTransactionAsync())
+            {
+                await using (var enqueue = new NpgsqlCommand("select outbox.enqueue_json('orders', 'order-2', '{\"a\":2}')", connection, committed))
+                    await enqueue.ExecuteNonQueryAsync();
+                await committed.EnqueueAsync(new OutboxMessage("orders", "order-3", new byte[1]));
+                await committed.CommitAsync();
+            }
+            // Opted in (here for the session; a DBA would set it on the database), the commit notifies the partition.
+            await using (var optIn = new NpgsqlCommand("set outbox.notify_on_enqueue = on", connection)) await optIn.ExecuteNonQueryAsync();
+            await using var notifying = await connection.BeginTransactionAsync();
+            await using (var enqueue = new NpgsqlCommand("select outbox.enqueue_json('orders', 'order-4', '{\"a\":4}')", connection, notifying))
                 await enqueue.ExecuteNonQueryAsync();
-            await committed.CommitAsync();
+            await notifying.CommitAsync();
         }
         await listener.WaitAsync(TimeSpan.FromSeconds(5));
 
+        // Notifications arrive in commit order: had order-2 or order-3 notified, theirs would be here first.
+        Assert.Equal([OutboxPartitioner.PartitionOf("order-4", TestDatabase.Partitions).ToString(CultureInfo.InvariantCulture)], notified);
         var expectedPartition = OutboxPartitioner.PartitionOf("order-2", TestDatabase.Partitions);
-        Assert.Equal([expectedPartition.ToString()], notified);
         Assert.Equal(expectedPartition, await _db.ScalarAsync("select partition from outbox.messages where key = 'order-2'"));
-        Assert.Equal(1, await _db.ScalarAsync("select count(*) from outbox.messages"));
+        Assert.Equal(3, await _db.ScalarAsync("select count(*) from outbox.messages"));
     }
 
     [Fact]

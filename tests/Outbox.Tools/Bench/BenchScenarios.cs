@@ -6,22 +6,26 @@ namespace Outbox.Tools.Bench;
 /// </summary>
 public static class BenchScenarios
 {
+    public const string Write = "write";
     public const string Backlog = "backlog";
     public const string Steady = "steady";
     public const string Baseline = "baseline";
     public const string Failover = "failover";
+    public const string Churn = "churn";
 
-    public static IReadOnlyList<string> Names { get; } = [Backlog, Steady, Baseline, Failover];
+    public static IReadOnlyList<string> Names { get; } = [Write, Backlog, Steady, Churn, Baseline, Failover];
 
     /// <summary>Scenarios that run once per delivery mode (<see cref="BenchSettings.Modes"/>).</summary>
     public static bool ComparesModes(string name) => name is Backlog or Steady;
 
     public static IBenchScenario Create(string name) => name switch
     {
+        Write => new WriteScenario(),
         Backlog => new BacklogScenario(),
         Steady => new SteadyScenario(),
         Baseline => new BaselineScenario(),
         Failover => new FailoverScenario(),
+        Churn => new ChurnScenario(),
         _ => throw new ArgumentException($"Unknown scenario '{name}'; known: {string.Join(", ", Names)}.", nameof(name)),
     };
 }

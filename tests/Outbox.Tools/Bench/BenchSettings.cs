@@ -32,7 +32,19 @@ public sealed record BenchSettings
 
     public int SteadySeconds { get; init; } = 30;
 
-    /// <summary>Concurrent writer connections of the steady scenario.</summary>
+    /// <summary>Seconds of the write scenario (alternating plain-insert and outbox.enqueue phases).</summary>
+    public int WriteSeconds { get; init; } = 20;
+
+    /// <summary>Concurrent clients of the write scenario.</summary>
+    public int WriteClients { get; init; } = 8;
+
+    /// <summary>Business transactions per second of the churn scenario.</summary>
+    public int ChurnRate { get; init; } = 1_000;
+
+    /// <summary>Seconds of the churn scenario (a transaction is held open throughout).</summary>
+    public int ChurnSeconds { get; init; } = 60;
+
+    /// <summary>Concurrent writer connections of the steady and churn scenarios.</summary>
     public int Writers { get; init; } = 16;
 
     /// <summary>The naive baseline is slow by design: it runs this long and its rate is compared.</summary>
@@ -60,5 +72,8 @@ public sealed record BenchSettings
     public bool Verbose { get; init; }
 
     /// <summary>Small enough for CI: correctness of every scenario in well under a minute, figures meaningless.</summary>
-    public BenchSettings AsQuick() => this with { Messages = 20_000, SteadySeconds = 5, BaselineSeconds = 5, FailoverEvents = 3_000 };
+    public BenchSettings AsQuick() => this with
+    {
+        Messages = 20_000, SteadySeconds = 5, BaselineSeconds = 5, FailoverEvents = 3_000, WriteSeconds = 4, ChurnSeconds = 6, ChurnRate = 300,
+    };
 }

@@ -15,6 +15,12 @@ internal static class BenchSql
     public static string NaiveLoad => Read("naive_load.sql");
     public static string NaiveSelect => Read("naive_select.sql");
     public static string NaiveMarkSent => Read("naive_mark_sent.sql");
+    public static string WritePlainSchema => Read("write_plain_schema.sql");
+    public static string WritePlain => Read("write_plain.sql");
+    public static string WriteEnqueue => Read("write_enqueue.sql");
+    public static string WriteBusiness => Read("write_business.sql");
+    public static string DatabaseActiveMs => Read("database_active_ms.sql");
+    public static string HoldSnapshot => Read("hold_snapshot.sql");
 
     private static string Read(string file) => SqlResource.Read(typeof(BenchSql).Assembly, "Bench.Sql." + file);
 }

@@ -6,7 +6,7 @@ namespace Outbox.Tools.Bench;
 
 /// <summary>
 /// Latency under a steady load: writers commit E business transactions a second (each enqueues one event)
-/// for T seconds while the silo relays them on NOTIFY; an independent consumer timestamps each event's
+/// for T seconds while the silo relays them (woken by its change probe); an independent consumer timestamps each event's
 /// arrival, and latency is commit to receipt.
 /// </summary>
 internal sealed class SteadyScenario : IBenchScenario
@@ -63,7 +63,7 @@ internal sealed record SteadyResult(string Mode, int Rate, int Seconds, double A
     public override bool Correct => Lost == 0 && OutOfOrder == 0;
 
     public override string Line => string.Create(CultureInfo.InvariantCulture,
-        $"bench: scenario=steady mode={Mode} rate={Rate} seconds={Seconds} p50_ms={Latency.P50Ms:0.0} p95_ms={Latency.P95Ms:0.0} p99_ms={Latency.P99Ms:0.0} max_ms={Latency.MaxMs:0.0} lost={Lost}");
+        $"bench: scenario=steady mode={Mode} rate={Rate} reached={AchievedRate:0} seconds={Seconds} p50_ms={Latency.P50Ms:0.0} p95_ms={Latency.P95Ms:0.0} p99_ms={Latency.P99Ms:0.0} max_ms={Latency.MaxMs:0.0} lost={Lost}");
 
     public override IEnumerable<(string Figure, string Value)> Figures =>
     [

@@ -26,7 +26,11 @@ internal static class BenchCommand
         var baselineSeconds = Positive("--baseline-seconds", "Baseline scenario: seconds the naive relay runs", defaults.BaselineSeconds);
         var failoverEvents = Positive("--failover-events", "Failover scenario: events committed while one of three silos is killed", defaults.FailoverEvents);
         var failoverRate = Positive("--failover-rate", "Failover scenario: business transactions per second", defaults.FailoverRate);
-        var writers = Positive("--writers", "Steady scenario: concurrent writer connections", defaults.Writers);
+        var writers = Positive("--writers", "Steady and churn scenarios: concurrent writer connections", defaults.Writers);
+        var writeSeconds = Positive("--write-seconds", "Write scenario: seconds of alternating plain-insert and outbox.enqueue phases", defaults.WriteSeconds);
+        var writeClients = Positive("--write-clients", "Write scenario: concurrent clients", defaults.WriteClients);
+        var churnRate = Positive("--churn-rate", "Churn scenario: business transactions per second", defaults.ChurnRate);
+        var churnSeconds = Positive("--churn-seconds", "Churn scenario: seconds of writing with a transaction held open", defaults.ChurnSeconds);
         var keys = Positive("--keys", "Distinct ordering keys", defaults.Keys);
         var payload = Positive("--payload-bytes", "Size of each JSON payload", defaults.PayloadBytes);
         var partitions = Positive("--partitions", "Outbox partitions", defaults.Partitions);
@@ -45,9 +49,9 @@ internal static class BenchCommand
             AllowMultipleArgumentsPerToken = true,
         };
         var verbose = new Option<bool>("--verbose") { Description = "Show the silo's logs" };
-        var command = new Command("bench", "Benchmark the relay on local PostgreSQL and an embedded Kafka: backlog throughput and memory, steady latency, naive baseline, failover")
+        var command = new Command("bench", "Benchmark the relay on local PostgreSQL and an embedded Kafka: write cost, backlog throughput and memory, steady latency, churn, naive baseline, failover")
         {
-            db, quick, scenarios, messages, rate, steadySeconds, baselineSeconds, failoverEvents, failoverRate, writers, keys, payload, partitions, batch, pool, database, silo, modes, verbose,
+            db, quick, scenarios, messages, rate, steadySeconds, baselineSeconds, failoverEvents, failoverRate, writers, writeSeconds, writeClients, churnRate, churnSeconds, keys, payload, partitions, batch, pool, database, silo, modes, verbose,
         };
         command.Validators.Add(r =>
         {
@@ -70,6 +74,10 @@ internal static class BenchCommand
                 FailoverEvents = parse.GetValue(failoverEvents),
                 FailoverRate = parse.GetValue(failoverRate),
                 Writers = parse.GetValue(writers),
+                WriteSeconds = parse.GetValue(writeSeconds),
+                WriteClients = parse.GetValue(writeClients),
+                ChurnRate = parse.GetValue(churnRate),
+                ChurnSeconds = parse.GetValue(churnSeconds),
                 Keys = parse.GetValue(keys),
                 PayloadBytes = parse.GetValue(payload),
                 Partitions = parse.GetValue(partitions),
