@@ -1,12 +1,9 @@
 -- Inserts a batch of messages in one round trip, in the order given. The partition comes from
 -- outbox.partition_of, so every writer agrees on it. Nothing but the INSERT happens in the writer's commit:
 -- the relay's change probe finds the rows (no NOTIFY, unless outbox.notify_on_enqueue = on opts back in).
--- The transaction id is taken before the rows draw their ids (the xact CTE is joined into the insert's source),
--- which the relay's read position relies on: see 006_quiet_enqueue.sql.
-with xact as materialized (
-    select pg_current_xact_id() as xid
-),
-batch as (
+-- The table's statement trigger takes the transaction id before the rows draw their ids, which the relay's read
+-- position relies on: see 006_quiet_enqueue.sql.
+with batch as (
     select *
     from unnest(@topics, @keys, @payloads, @headers::jsonb[], @event_types, @deliver_ats, @event_ids,
                 @traceparents, @tracestates)
@@ -18,8 +15,7 @@ inserted as (
                                  traceparent, tracestate)
     select outbox.partition_of(b.key), b.event_id, b.topic, b.key, b.payload, b.headers, b.event_type, b.deliver_at,
            b.traceparent, b.tracestate
-    from batch b cross join xact x
-    where x.xid is not null
+    from batch b
     order by b.ord
     returning partition
 ),

@@ -68,7 +68,7 @@ public static class OutboxEventId
     /// <summary>The change probe (the wake path) runs, at start or again after a failure (Information).</summary>
     public const int ChangeProbeRunning = 4004;
 
-    /// <summary>The change probe cannot reach the database; it retries and the sweep covers the gap (Warning).</summary>
+    /// <summary>The change probe failed (usually the database out of reach); it retries and the sweep covers the gap (Warning).</summary>
     public const int ChangeProbeFailed = 4005;
 
     /// <summary>Schema migrations were applied at start-up (Information).</summary>

@@ -91,7 +91,7 @@ internal sealed partial class PartitionDrainer : IDisposable
     }
 
     /// <summary>Reads a batch from <paramref name="start"/>; also returns the floor it allows once that batch is completed.</summary>
-    private async Task<(IReadOnlyList<OutboxRow> Batch, long Allowed)> ReadAsync(long start, IReadOnlyList<long> inFlight, CancellationToken stopNow)
+    private async Task<(IReadOnlyList<OutboxRow> Batch, ReadPosition.Allowance Allowed)> ReadAsync(long start, IReadOnlyList<long> inFlight, CancellationToken stopNow)
     {
         var read = await _store.ReadBatchAsync(Partition, Epoch, start, inFlight, _options.BatchSize, _options.BatchMaxBytes, stopNow).ConfigureAwait(false);
         return (read.Rows, _position.Observe(read, full: read.Rows.Count > 0 && BatchBudget.IsFull(read.Rows, _options)));

@@ -24,6 +24,7 @@ internal sealed class ReadPosition(TimeSpan sweepInterval)
 
     private readonly TimeSpan _fullReadInterval = sweepInterval * FullReadSweeps;
     private long _floor;
+    private int _generation;
     private long _lastFullRead = Stopwatch.GetTimestamp();
 
     /// <summary>The id the next read begins at (0: the partition's first row).</summary>
@@ -36,23 +37,36 @@ internal sealed class ReadPosition(TimeSpan sweepInterval)
         {
             _lastFullRead = Stopwatch.GetTimestamp();
             _floor = 0;
+            _generation++;
         }
         return _floor;
     }
 
     /// <summary>
-    /// Takes a read into account: a read that began below the floor moves the floor down at once. Returns the floor
-    /// the read allows once its batch is completed (pass it to <see cref="Advance"/> then, never before).
+    /// Takes a read into account: a read that began below the floor moves the floor down at once, and voids what
+    /// earlier reads allowed (their batches may still be completing: raising the floor to their allowance would pass
+    /// the rows this read found below it and those after them that it did not reach). Returns what the read allows
+    /// once its batch is completed (pass it to <see cref="Advance"/> then, never before).
     /// </summary>
-    public long Observe(BatchRead read, bool full)
+    public Allowance Observe(BatchRead read, bool full)
     {
-        _floor = Math.Min(_floor, read.ReadFrom);
+        if (read.ReadFrom < _floor)
+        {
+            _floor = read.ReadFrom;
+            _generation++;
+        }
         // A batch that stopped at a limit (rows or bytes) scanned only up to its last row; a shorter one scanned
         // everything visible.
         var scanned = full ? read.Rows[^1].Id : long.MaxValue;
-        return Math.Min(read.SettledBefore, scanned) + 1;
+        return new Allowance(Math.Min(read.SettledBefore, scanned) + 1, _generation);
     }
 
     /// <summary>The batch of the read that returned <paramref name="allowed"/> is completed: move the floor up to it.</summary>
-    public void Advance(long allowed) => _floor = Math.Max(_floor, allowed);
+    public void Advance(Allowance allowed)
+    {
+        if (allowed.Generation == _generation) _floor = Math.Max(_floor, allowed.Floor);
+    }
+
+    /// <summary>What one read allows the floor, valid while no later read has moved the floor down.</summary>
+    public readonly record struct Allowance(long Floor, int Generation);
 }

@@ -40,16 +40,16 @@ first_normal_xid as materialized (
 ),
 running as materialized (
     -- pg_snapshot_xip lists only the running transactions below the snapshot's xmax (latest completed + 1). Those
-    -- that took their transaction id since are running too, though unlisted: every id up to the next one to be
-    -- assigned (age() reads it without assigning one to this statement) joins the list.
+    -- that took their transaction id since are running too, though unlisted: every id from xmax up to the next one
+    -- to be assigned (age() reads it without assigning one to this statement) joins the list. The distance is
+    -- taken modulo 2^32 (age() is 32-bit); one that is not a small forward step would be a stale read: none then.
     select array(select x::text::bigint from pg_snapshot_xip(snapshot.s) x
                  union all
-                 select generate_series(b.xmax, greatest(n.next, b.xmax) - 1)) as xids
+                 select generate_series(b.xmax, b.xmax + case when d.ahead < 2147483648 then d.ahead else 0 end - 1)) as xids
     from snapshot, first_normal_xid f,
          lateral (select pg_snapshot_xmax(snapshot.s)::text::bigint as xmax,
                          ((age(f.x)::bigint + 3) % 4294967296 + 4294967296) % 4294967296 as next32) b,
-         lateral (select b.xmax - b.xmax % 4294967296 + b.next32
-                         + case when b.xmax - b.xmax % 4294967296 + b.next32 < b.xmax then 4294967296 else 0 end as next) n
+         lateral (select ((b.next32 - b.xmax % 4294967296) % 4294967296 + 4294967296) % 4294967296 as ahead) d
 ),
 due as (
     select m.id, m.event_id, m.topic, m.key, m.payload, m.headers::text as headers, m.event_type, m.created_at,

@@ -68,15 +68,21 @@ internal sealed class SettledHorizon
 
     /// <summary>
     /// Stops waiting for transactions known to hold no outbox id (they never wrote to outbox.messages, such as a
-    /// long report or an idle session), so one long transaction elsewhere does not hold the horizon back.
+    /// long report or an idle session), so one long transaction elsewhere does not hold the horizon back. Only for
+    /// checkpoints whose ids were all handed out before that was checked (<paramref name="checkedAfter"/>: the
+    /// <see cref="SequenceSeen"/> taken before the check was sent): a transaction may write its first row just after
+    /// the check, and its id is then above every such bound.
     /// </summary>
-    public void Forget(IReadOnlyCollection<long> transactions)
+    public void Forget(IReadOnlyCollection<long> transactions, long checkedAfter)
     {
         if (transactions.Count == 0) return;
         lock (_lock)
         {
             for (var i = 0; i < _pending.Count; i++)
-                _pending[i] = _pending[i] with { Transactions = [.. _pending[i].Transactions.Except(transactions)] };
+            {
+                if (_pending[i].Bound <= checkedAfter)
+                    _pending[i] = _pending[i] with { Transactions = [.. _pending[i].Transactions.Except(transactions)] };
+            }
             _pending.RemoveAll(c =>
             {
                 if (c.Transactions.Length > 0) return false;

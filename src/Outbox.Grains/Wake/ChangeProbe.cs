@@ -35,7 +35,8 @@ internal sealed partial class ChangeProbe(NpgsqlDataSource dataSource, OutboxSto
         var wake = options.Value;
         using var timer = new PeriodicTimer(wake.ProbeInterval);
         var lastLongTransactionCheck = Stopwatch.GetTimestamp();
-        var reachable = true;
+        // Starts as "back after a failure": logs that it runs and wakes whatever is active already.
+        var reachable = false;
         try
         {
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
@@ -57,8 +58,10 @@ internal sealed partial class ChangeProbe(NpgsqlDataSource dataSource, OutboxSto
                         await ForgetLongTransactionsAsync(wake.LongTransactionCheck, cancellationToken).ConfigureAwait(false);
                     }
                 }
-                catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException)
+                catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not OutOfMemoryException)
                 {
+                    // Mostly the database out of reach; anything else must not end the probe for the silo's lifetime
+                    // either (the sweep would then be the only wake path): log it, wait, probe again.
                     if (reachable) LogProbeFailed(logger, e);
                     reachable = false;
                     await Task.Delay(ReconnectDelay, cancellationToken).ConfigureAwait(false);
@@ -121,6 +124,8 @@ internal sealed partial class ChangeProbe(NpgsqlDataSource dataSource, OutboxSto
     {
         var holding = store.Horizon.HoldingBack(age);
         if (holding.Count == 0) return;
+        // Every id at or below this was handed out before the lock check below is sent (SettledHorizon.Forget).
+        var checkedAfter = store.Horizon.SequenceSeen;
         await using var command = dataSource.CreateCommand(WritersSql);
         command.Parameters.Add(new NpgsqlParameter("xids", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = holding.ToArray() });
         var writers = new HashSet<long>();
@@ -128,7 +133,7 @@ internal sealed partial class ChangeProbe(NpgsqlDataSource dataSource, OutboxSto
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) writers.Add(reader.GetInt64(0));
         }
-        store.Horizon.Forget(holding.Where(x => !writers.Contains(x)).ToArray());
+        store.Horizon.Forget(holding.Where(x => !writers.Contains(x)).ToArray(), checkedAfter);
     }
 
     private static string Read(string file) => SqlResource.Read(typeof(ChangeProbe).Assembly, "Sql." + file);
@@ -136,6 +141,6 @@ internal sealed partial class ChangeProbe(NpgsqlDataSource dataSource, OutboxSto
     [LoggerMessage(EventId = OutboxEventId.ChangeProbeRunning, Level = LogLevel.Information, Message = "Change probe running")]
     private static partial void LogProbing(ILogger logger);
 
-    [LoggerMessage(EventId = OutboxEventId.ChangeProbeFailed, Level = LogLevel.Warning, Message = "Change probe cannot reach the database; retrying, the sweep covers the gap")]
+    [LoggerMessage(EventId = OutboxEventId.ChangeProbeFailed, Level = LogLevel.Warning, Message = "Change probe failed (the database out of reach?); retrying every second, the sweep covers the gap")]
     private static partial void LogProbeFailed(ILogger logger, Exception exception);
 }

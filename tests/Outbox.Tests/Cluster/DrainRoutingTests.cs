@@ -7,11 +7,12 @@ using Xunit.Abstractions;
 namespace Outbox.Tests.Cluster;
 
 /// <summary>
-/// A drain request reaches the partition's owner whichever silo it was sent to. The sweep is set to 30 minutes:
-/// within the test only a trigger can make a relay drain.
+/// A drain request reaches the partition's owner whichever silo it was sent to. The sweep and the change probe are
+/// set to 30 minutes: within the test only a trigger can make a relay drain.
 /// </summary>
 [Collection(ClusterTests.Name)]
-public sealed class DrainRoutingTests(ITestOutputHelper output) : ClusterTestBase(output, new Dictionary<string, string> { ["Relay:SweepInterval"] = "00:30:00" })
+public sealed class DrainRoutingTests(ITestOutputHelper output) : ClusterTestBase(output,
+    new Dictionary<string, string> { ["Relay:SweepInterval"] = "00:30:00", ["Wake:ProbeInterval"] = "00:30:00" })
 {
     [Fact]
     public async Task ADrainRequestSentToASiloThatDoesNotOwnThePartitionGetsItDrained()
@@ -21,7 +22,7 @@ public sealed class DrainRoutingTests(ITestOutputHelper output) : ClusterTestBas
         await Silos.WaitForExclusiveOwnershipAsync(silos, TimeSpan.FromSeconds(120));
         using var verifier = new DeliveryVerifier(Kafka.BootstrapServers, topic);
 
-        // Rows written behind the relay's back: a plain insert, no NOTIFY, so nothing wakes the owner.
+        // Rows written while nothing looks for them (no probe, no sweep within the test), so nothing wakes the owner.
         const int partition = 5;
         var key = Enumerable.Range(0, 10_000).Select(i => $"key-{i}").First(k => OutboxPartitioner.PartitionOf(k, TestDatabase.Partitions) == partition);
         var eventIds = Enumerable.Range(1, 20).Select(_ => Guid.NewGuid()).ToArray();

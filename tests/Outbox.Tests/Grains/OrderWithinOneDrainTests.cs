@@ -81,6 +81,29 @@ public sealed class OrderWithinOneDrainTests(ITestOutputHelper output) : RelayTe
         await AssertAllInKeyOrderAsync(verifier, filler, parked, heldBehind, last);
     }
 
+    [Fact]
+    public async Task AParkedMessageWithMoreFollowersThanOneBatchRetriedDuringADrainKeepsThemAllInOrder()
+    {
+        // More followers than one batch (1,000 rows): the read that starts at the retried row cannot reach them all,
+        // and the floor must not pass the rest when the batch read before it completes.
+        var topic = Kafka.CreateTopic();
+        var parked = Enqueue.Event(topic, Key, 1);
+        var followers = Enumerable.Range(2, 1_500).Select(version => Enqueue.Event(topic, Key, version)).ToArray();
+        await Enqueue.CommitAsync(Db, [parked, .. followers]);
+        var parkedId = await Db.ScalarAsync(
+            $"update outbox.messages set parked_at = now(), park_reason = 'test', attempts = 1 where event_id = '{parked.EventId}' returning id");
+        var filler = await FillAsync(topic);
+        var last = Enqueue.Event(topic, Key, 1_502);
+        await Enqueue.CommitAsync(Db, last);
+
+        using var verifier = new DeliveryVerifier(Kafka.BootstrapServers, topic);
+        await using var silo = await TestSilo.StartAsync(Db, Kafka);
+        await DrainUnderWayAsync(verifier);
+        Assert.Equal(1, await new OutboxAdmin(Db.DataSource).RetryParkedAsync(new ParkedSelection(Partition, Id: parkedId)));
+
+        await AssertAllInKeyOrderAsync(verifier, filler, [parked, .. followers, last]);
+    }
+
     /// <summary>A backlog in the key's partition, other keys, no order header: what keeps the drain busy.</summary>
     private async Task<Guid[]> FillAsync(string topic)
     {

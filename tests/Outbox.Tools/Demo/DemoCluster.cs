@@ -12,13 +12,14 @@ internal sealed class DemoCluster(DemoSettings settings, string connectionString
 
     public async Task StartAllAsync(CancellationToken cancellationToken)
     {
+        // One after another, as the cluster tests do: a joining silo checks its connectivity with every active one,
+        // and several joining at once on a small machine can take long enough to be declared dead while joining.
         for (var i = 1; i <= settings.Silos; i++)
         {
             var port = LocalEnvironment.FreePort();
             _silos.Add(($"silo-{i}", port, Start($"silo-{i}", port)));
+            await LocalEnvironment.WaitUntilReadyAsync(BaseAddress(port), TimeSpan.FromSeconds(90), cancellationToken).ConfigureAwait(false);
         }
-        await Task.WhenAll(_silos.Select(s => LocalEnvironment.WaitUntilReadyAsync(BaseAddress(s.Port), TimeSpan.FromSeconds(90), cancellationToken)))
-            .ConfigureAwait(false);
         progress.WriteLine($"demo: {_silos.Count} silo(s) ready; status page: {BaseAddress(_silos[0].Port)}");
     }
 

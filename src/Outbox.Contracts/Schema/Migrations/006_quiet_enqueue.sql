@@ -4,11 +4,12 @@
 -- change probe finds new rows a few milliseconds after their commit, outside the writer's transaction
 -- (docs/write-path.md).
 -- Invariants:
--- * The writer's transaction takes its transaction id before the row draws its id from the sequence. The relay
---   treats an id as settled once every transaction that was running when that id had been handed out has
---   finished (Storage/SettledHorizon.cs); a transaction holding an id but no transaction id yet would be invisible
---   to that check. (A plain INSERT assigns the transaction id a moment after it draws the id: the relay's periodic
---   full read is the safety net for rows written that way.)
+-- * Every INSERT into outbox.messages (outbox.enqueue, the C# batch insert, a plain INSERT or COPY from any
+--   language) takes its transaction id before its first row draws an id from the sequence: a statement trigger
+--   runs before the statement reads its first row, and the identity's nextval is evaluated per row after that.
+--   The relay treats an id as settled once every transaction that was running when that id had been handed out
+--   has finished (Grains/Storage/SettledHorizon.cs); a transaction holding an id but no transaction id yet would
+--   be invisible to that check. The sequence must keep handing ids out in time order (its cache size 1).
 -- * NOTIFY stays available as an opt-in: `alter database ... set outbox.notify_on_enqueue = on` (or per role or
 --   session). Off when unset. outbox.request_drain (an operator's call, not the business path) keeps its NOTIFY.
 -- * Every message is checked once, by the messages_validate trigger (005): enqueue no longer repeats the checks.
@@ -94,6 +95,16 @@ begin
     end if;
 end $$;
 
+create function outbox.take_transaction_id() returns trigger
+language plpgsql as $$
+begin
+    perform pg_current_xact_id();
+    return null;
+end $$;
+
+create trigger messages_transaction_id_first before insert on outbox.messages
+    for each statement execute function outbox.take_transaction_id();
+
 create or replace function outbox.enqueue(
     topic text,
     key text,
@@ -111,8 +122,6 @@ declare
     new_id bigint;
 begin
     p := outbox.partition_of(key);
-    -- The transaction id first, then the row id (see the invariants above).
-    perform pg_current_xact_id();
     insert into outbox.messages (partition, event_id, topic, key, payload, headers, event_type, deliver_at,
                                  traceparent, tracestate)
     values (p, coalesce(event_id, gen_random_uuid()), topic, key, payload, headers, event_type, deliver_at,

@@ -3,12 +3,8 @@
 -- They get new ids, in their original order, so each replayed message queues behind what its key already has
 -- pending. Every partition written to is notified.
 -- An operator's change is durable even on the relay's pool, which commits asynchronously.
--- The transaction id is taken before the copies draw their ids, as enqueueing does (see 006_quiet_enqueue.sql).
 set local synchronous_commit = on;
-with xact as materialized (
-    select pg_current_xact_id() as xid
-),
-source as (
+with source as (
     select partition, id, event_id, topic, key, payload, headers, event_type, traceparent, tracestate
     from outbox.published
     where id between @from_id and @to_id
@@ -17,8 +13,7 @@ source as (
 inserted as (
     insert into outbox.messages (partition, event_id, topic, key, payload, headers, event_type, traceparent, tracestate)
     select partition, event_id, topic, key, payload, headers, event_type, traceparent, tracestate
-    from source cross join xact x
-    where x.xid is not null
+    from source
     order by id
     returning partition
 ),
