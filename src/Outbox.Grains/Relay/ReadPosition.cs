@@ -13,9 +13,9 @@ namespace Outbox.Grains.Relay;
 /// batch was completed (published and removed, or parked). Rows below the floor that are still in the outbox are
 /// only parked or scheduled ones and rows held back behind them; when one becomes publishable again the read
 /// itself moves back to it (read_batch.sql), and the floor follows. Every <see cref="FullReadSweeps"/> sweep
-/// intervals a drain reads from the partition's first row anyway: the safety net for a row inserted without the
-/// enqueue functions' rule (transaction id before row id). Not every sweep: under a long transaction elsewhere that
-/// read walks every dead entry of the partition.
+/// intervals a drain reads from the partition's first row anyway: defence in depth should the transaction-id rule
+/// (006_quiet_enqueue.sql) ever be broken, say by a sequence cache. Not every sweep: under a long transaction
+/// elsewhere that read walks every dead entry of the partition.
 /// </remarks>
 internal sealed class ReadPosition(TimeSpan sweepInterval)
 {
