@@ -33,23 +33,8 @@ first_due as materialized (
 snapshot as materialized (
     select pg_current_snapshot() as s
 ),
-first_normal_xid as materialized (
-    -- A column, not a literal: with age('3'::xid) the planner evaluates age() while estimating generate_series'
-    -- size, which fixes its value for the whole transaction before the snapshot is taken.
-    select '3'::xid as x
-),
 running as materialized (
-    -- pg_snapshot_xip lists only the running transactions below the snapshot's xmax (latest completed + 1). Those
-    -- that took their transaction id since are running too, though unlisted: every id from xmax up to the next one
-    -- to be assigned (age() reads it without assigning one to this statement) joins the list. The distance is
-    -- taken modulo 2^32 (age() is 32-bit); one that is not a small forward step would be a stale read: none then.
-    select array(select x::text::bigint from pg_snapshot_xip(snapshot.s) x
-                 union all
-                 select generate_series(b.xmax, b.xmax + case when d.ahead < 2147483648 then d.ahead else 0 end - 1)) as xids
-    from snapshot, first_normal_xid f,
-         lateral (select pg_snapshot_xmax(snapshot.s)::text::bigint as xmax,
-                         ((age(f.x)::bigint + 3) % 4294967296 + 4294967296) % 4294967296 as next32) b,
-         lateral (select ((b.next32 - b.xmax % 4294967296) % 4294967296 + 4294967296) % 4294967296 as ahead) d
+    select outbox.running_transactions(snapshot.s) as xids from snapshot
 ),
 due as (
     select m.id, m.event_id, m.topic, m.key, m.payload, m.headers::text as headers, m.event_type, m.created_at,

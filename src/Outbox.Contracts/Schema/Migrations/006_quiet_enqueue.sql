@@ -95,6 +95,24 @@ begin
     end if;
 end $$;
 
+-- The transactions running at snapshot s, as 64-bit ids, for the relay's reads and change probe
+-- (Grains/Storage/TransactionSnapshot.cs). pg_snapshot_xip lists only those below s's xmax (the latest completed
+-- transaction + 1); those that took their id since are running too, though unlisted, so every id from xmax up to
+-- the next one to be assigned joins the list. age() reads that next id without assigning one, when this function
+-- runs: after the calling statement took s (the function is not inlined, so its age() is not evaluated while the
+-- caller is planned). The distance is taken modulo 2^32 (age() is 32-bit); one that is not a small step forward
+-- would be a stale read, and adds nothing.
+create function outbox.running_transactions(s pg_snapshot) returns bigint[]
+language sql stable as $$
+    select array(select x::text::bigint from pg_snapshot_xip(s) x
+                 union all
+                 select generate_series(b.xmax, b.xmax + case when b.ahead < 2147483648 then b.ahead else 0 end - 1))
+    from (select pg_snapshot_xmax(s)::text::bigint as xmax,
+                 ((age(f.x)::bigint + 3 - pg_snapshot_xmax(s)::text::bigint % 4294967296) % 4294967296 + 4294967296)
+                     % 4294967296 as ahead
+          from (select '3'::xid as x) f) b
+$$;
+
 create function outbox.take_transaction_id() returns trigger
 language plpgsql as $$
 begin
