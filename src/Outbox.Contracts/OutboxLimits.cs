@@ -2,7 +2,7 @@ namespace Outbox.Contracts;
 
 /// <summary>
 /// The one list of limits every enqueue path enforces: the C# API (<see cref="OutboxMessageValidator"/>) and the
-/// SQL function <c>outbox.validate_message</c> (migration 005, run for every row written to outbox.messages)
+/// SQL function <c>outbox.validate_message</c> (migration 011, run for every row written to outbox.messages)
 /// check exactly these values, and a test holds each of them against both sides. A message the relay could
 /// never publish is refused in the application's transaction instead of becoming a poison message later.
 /// </summary>

@@ -3,8 +3,8 @@ using Npgsql;
 namespace Outbox.Contracts.Schema;
 
 /// <summary>
-/// The connection Orleans' ADO.NET clustering and reminder providers use for the tables of migration 004
-/// (<c>Schema/Migrations/004_orleans.sql</c>): same database as the outbox, its own small pool.
+/// The connection Orleans' ADO.NET clustering and reminder providers use for the tables of migration 012
+/// (<c>Schema/Migrations/012_orleans.sql</c>): same database as the outbox, its own small pool.
 /// </summary>
 /// <remarks>
 /// The providers read their statements with an unqualified <c>SELECT ... FROM OrleansQuery</c>, and ours live in the

@@ -2,7 +2,7 @@
 -- outbox.partition_of, so every writer agrees on it. Nothing but the INSERT happens in the writer's commit:
 -- the relay's change probe finds the rows (no NOTIFY, unless outbox.notify_on_enqueue = on opts back in).
 -- The table's statement trigger takes the transaction id before the rows draw their ids, which the relay's read
--- position relies on: see 006_quiet_enqueue.sql.
+-- position relies on: see 013_quiet_enqueue.sql.
 with batch as (
     select *
     from unnest(@topics, @keys, @payloads, @headers::jsonb[], @event_types, @deliver_ats, @event_ids,

@@ -1,4 +1,4 @@
--- The silos of the Orleans cluster(s) in this database, read from Orleans' own membership table (migration 004),
+-- The silos of the Orleans cluster(s) in this database, read from Orleans' own membership table (migration 012),
 -- each with the outbox partitions it owns (outbox.partitions.owner is the owning silo's name, SiloOptions.SiloName).
 --
 -- Invariants:

@@ -14,7 +14,7 @@ namespace Outbox.Grains.Relay;
 /// only parked or scheduled ones and rows held back behind them; when one becomes publishable again the read
 /// itself moves back to it (read_batch.sql), and the floor follows. Every <see cref="FullReadSweeps"/> sweep
 /// intervals a drain reads from the partition's first row anyway: defence in depth should the transaction-id rule
-/// (006_quiet_enqueue.sql) ever be broken, say by a sequence cache. Not every sweep: under a long transaction
+/// (013_quiet_enqueue.sql) ever be broken, say by a sequence cache. Not every sweep: under a long transaction
 /// elsewhere that read walks every dead entry of the partition.
 /// </remarks>
 internal sealed class ReadPosition(TimeSpan sweepInterval)

@@ -10,7 +10,7 @@ namespace Outbox.Grains.Storage;
 /// <remarks>
 /// A checkpoint pairs an id S, read by a statement that finished before a later statement's snapshot was taken,
 /// with that snapshot's running transactions. Enqueueing takes its transaction id before drawing a row id
-/// (006_quiet_enqueue.sql), so whoever holds an id at or below S was either finished at that snapshot or is in
+/// (013_quiet_enqueue.sql), so whoever holds an id at or below S was either finished at that snapshot or is in
 /// its in-progress list; once all of those are seen finished, S is settled.
 /// </remarks>
 internal sealed class SettledHorizon

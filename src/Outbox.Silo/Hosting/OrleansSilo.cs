@@ -34,7 +34,7 @@ public static class OrleansSilo
         var advertised = AdvertisedAddress(cluster.AdvertisedAddress);
         silo.ConfigureEndpoints(advertised, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: !IPAddress.IsLoopback(advertised));
 
-        // Membership and reminders get their own small pool (migration 004's tables force synchronous commit):
+        // Membership and reminders get their own small pool (migration 012's tables force synchronous commit):
         // never the relay's, which commits asynchronously and may be busy with batches.
         silo.Services.AddKeyedSingleton(MembershipPool, (_, _) => OrleansStorage.CreateDataSource(outbox.ConnectionString));
         silo.UseAdoNetClustering(options => options.Configure<IServiceProvider>((o, sp) =>

@@ -11,7 +11,7 @@ using Outbox.Tests.Infrastructure;
 namespace Outbox.Tests.Membership;
 
 /// <summary>
-/// Migration 004 is everything Orleans' ADO.NET clustering and reminder providers need: two real silos join through
+/// Migration 012 is everything Orleans' ADO.NET clustering and reminder providers need: two real silos join through
 /// it, a client finds their gateways in it, a reminder is stored and fires from it, and a silo that leaves is
 /// recorded as dead in it.
 /// </summary>
@@ -67,7 +67,7 @@ public sealed class OrleansTablesTests : IAsyncLifetime
 
         Assert.Equal(0, code);
         Assert.Contains("up to date", output.ToString(), StringComparison.Ordinal);
-        Assert.Equal(1, await _db.ScalarAsync("select count(*) from outbox.schema_migrations where name = '004_orleans.sql'"));
+        Assert.Equal(1, await _db.ScalarAsync("select count(*) from outbox.schema_migrations where name = '012_orleans.sql'"));
         string[] keys =
         [
             "InsertMembershipVersionKey", "InsertMembershipKey", "UpdateMembershipKey", "UpdateIAmAlivetimeKey",

@@ -208,6 +208,30 @@ public sealed class CliCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ADatabaseMigratedByTheLastReleaseUpgradesToTheNewMigrations()
+    {
+        // The last release shipped migrations 1, 3 and 11; a database it set up records exactly those. Shipped
+        // migrations keep their numbers (renumbering one would make migrate apply it a second time), and new ones
+        // are numbered above them.
+        string[] shipped = ["001_outbox.sql", "003_operations.sql", "011_message_validation.sql"];
+        await using var released = new TestDatabaseWithoutSchema();
+        await released.InitializeAsync();
+        foreach (var name in shipped)
+        {
+            await using var command = released.DataSource.CreateCommand(SqlResource.Read(typeof(OutboxMessage).Assembly, "Schema.Migrations." + name));
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var migrate = await RunWithDatabaseAsync(released.ConnectionString, "migrate", "--partitions", "16");
+        Assert.True(migrate.Code == ExitCodes.Ok, migrate.Error);
+        var newer = Outbox.Contracts.Schema.OutboxMigrator.Migrations.Where(m => !shipped.Contains(m.Name)).ToArray();
+        Assert.All(newer, m => Assert.True(m.Version > 11, $"{m.Name} is numbered below the last shipped migration"));
+        await using var versions = released.DataSource.CreateCommand("select array_agg(version order by version) from outbox.schema_migrations");
+        var recorded = (int[])(await versions.ExecuteScalarAsync())!;
+        Assert.Equal([1, 3, 11, .. newer.Select(m => m.Version)], recorded);
+    }
+
+    [Fact]
     public async Task StatusOnADatabaseThatWasNeverMigratedSaysToRunMigrate()
     {
         await using var empty = new TestDatabaseWithoutSchema();

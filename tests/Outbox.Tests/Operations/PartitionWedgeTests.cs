@@ -19,7 +19,7 @@ public sealed class PartitionWedgeTests : RelayTestBase
         var partition = OutboxPartitioner.PartitionOf("stuck-infinity", TestDatabase.Partitions);
         var sameKeys = Enumerable.Range(0, 10_000).Select(i => $"k-{i}")
             .Where(k => OutboxPartitioner.PartitionOf(k, TestDatabase.Partitions) == partition).Take(2).ToArray();
-        // Rows as a writer could leave them before migration 005 validated deliver_at.
+        // Rows as a writer could leave them before migration 011 validated deliver_at.
         await Db.ScalarAsync($"""
             alter table outbox.messages disable trigger messages_validate;
             insert into outbox.messages (partition, event_id, topic, key, payload, deliver_at) values

@@ -4,7 +4,7 @@
 # event + commit, 8 clients) with
 #   plain    a plain INSERT into a table of the outbox's shape,
 #   notify   outbox.enqueue as of migration 001 (pg_notify in the writer's transaction),
-#   quiet    outbox.enqueue as of migration 004 (no NOTIFY),
+#   quiet    outbox.enqueue as of migration 013 (no NOTIFY),
 #   decoded  quiet, while pg_recvlogical decodes the WAL through a logical slot (what a change feed costs),
 #   probed   quiet, while the change probe's statement runs every 5 ms (what the probe costs),
 # in alternating runs of SECONDS each, and prints tx/s per run and the probe statement's own latency.
@@ -27,6 +27,7 @@ as_pg "$BIN/pg_ctl" -D "$DIR/data" -w -l "$DIR/server.log" -o "-p $PORT -k $DIR 
 PSQL=(psql -X -q -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1)
 "${PSQL[@]}" -f "$MIGRATIONS/001_outbox.sql"
 "${PSQL[@]}" -f "$MIGRATIONS/003_operations.sql"
+"${PSQL[@]}" -f "$MIGRATIONS/011_message_validation.sql"
 "${PSQL[@]}" -c "insert into outbox.settings (partition_count) values (64); insert into outbox.partitions (partition) select generate_series(0, 63);
   create table orders (id text primary key, version bigint not null default 0);
   insert into orders (id) select 'order-' || g from generate_series(1, 10000) g;
@@ -40,7 +41,7 @@ run() { # label script
   local tps; tps="$(pgb "$2")"; echo "wake-eval: $1 tps=$tps"
 }
 for _ in $(seq "$ROUNDS"); do run plain plain.sql; run notify enqueue.sql; done
-"${PSQL[@]}" -f "$MIGRATIONS/004_quiet_enqueue.sql"
+"${PSQL[@]}" -f "$MIGRATIONS/013_quiet_enqueue.sql"
 for _ in $(seq "$ROUNDS"); do run plain plain.sql; run quiet enqueue.sql; done
 
 "${PSQL[@]}" -c "select pg_create_logical_replication_slot('wake_eval', 'test_decoding')" >/dev/null

@@ -94,4 +94,4 @@ create trigger messages_validate before insert on outbox.messages
     for each row execute function outbox.validate_new_message();
 
 -- Recorded here as well as by the migrator, so applying this file by hand with psql counts as applied.
-insert into outbox.schema_migrations (version, name) values (5, '005_message_validation.sql') on conflict (version) do nothing;
+insert into outbox.schema_migrations (version, name) values (11, '011_message_validation.sql') on conflict (version) do nothing;

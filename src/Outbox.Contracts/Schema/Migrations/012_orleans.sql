@@ -1,4 +1,4 @@
--- Outbox schema, version 4: Orleans cluster membership and reminders, in the outbox's own database.
+-- Outbox schema, version 12: Orleans cluster membership and reminders, in the outbox's own database.
 --
 -- Read by Microsoft.Orleans.Clustering.AdoNet and Microsoft.Orleans.Reminders.AdoNet (10.3.x, invariant "Npgsql").
 -- Those packages ship no SQL: they read every statement they run from the table OrleansQuery, once, when a silo
@@ -267,4 +267,4 @@ create trigger reminders_commit_synchronously before insert or update or delete
     on orleans.reminders for each statement execute function orleans.commit_synchronously();
 
 -- Recorded here as well as by the migrator, so applying this file by hand with psql counts as applied.
-insert into outbox.schema_migrations (version, name) values (4, '004_orleans.sql') on conflict (version) do nothing;
+insert into outbox.schema_migrations (version, name) values (12, '012_orleans.sql') on conflict (version) do nothing;

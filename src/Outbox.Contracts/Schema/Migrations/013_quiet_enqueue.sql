@@ -1,4 +1,4 @@
--- Outbox schema, version 6: enqueueing adds nothing to the writer's commit but the INSERT.
+-- Outbox schema, version 13: enqueueing adds nothing to the writer's commit but the INSERT.
 -- A NOTIFY makes PostgreSQL serialise the commits of every notifying transaction (a database-wide lock held
 -- through the commit's WAL flush), so outbox.enqueue and the C# batch insert no longer send one: each silo's
 -- change probe finds new rows a few milliseconds after their commit, outside the writer's transaction
@@ -12,8 +12,8 @@
 --   be invisible to that check. The sequence must keep handing ids out in time order (its cache size 1).
 -- * NOTIFY stays available as an opt-in: `alter database ... set outbox.notify_on_enqueue = on` (or per role or
 --   session). Off when unset. outbox.request_drain (an operator's call, not the business path) keeps its NOTIFY.
--- * Every message is checked once, by the messages_validate trigger (005): enqueue no longer repeats the checks.
--- * The topic check means what it meant in 005, without the bounded repetition {1,249}, which PostgreSQL's regex
+-- * Every message is checked once, by the messages_validate trigger (011): enqueue no longer repeats the checks.
+-- * The topic check means what it meant in 011, without the bounded repetition {1,249}, which PostgreSQL's regex
 --   engine made cost about half a millisecond per row here (most of what enqueue cost over a plain INSERT).
 
 create or replace function outbox.validate_message(
@@ -152,4 +152,4 @@ begin
 end $$;
 
 -- Recorded here as well as by the migrator, so applying this file by hand with psql counts as applied.
-insert into outbox.schema_migrations (version, name) values (6, '006_quiet_enqueue.sql') on conflict (version) do nothing;
+insert into outbox.schema_migrations (version, name) values (13, '013_quiet_enqueue.sql') on conflict (version) do nothing;
