@@ -26,9 +26,7 @@ internal sealed class ExactlyOnceStartup(IOptions<RelayOptions> relay, IOptions<
     private async Task StartAsync(CancellationToken cancellationToken)
     {
         if (!Enabled) return;
-        var host = services.GetService<ExactlyOnceHost>() ?? throw new InvalidOperationException(
-            $"{RelayOptions.Section}:{nameof(RelayOptions.Delivery)}={DeliveryMode.ExactlyOnce} needs an {nameof(ExactlyOnceHost)} service " +
-            "(the Kafka connection and producer settings) registered by the host.");
+        var host = services.GetRequiredService<ExactlyOnceHost>();
         try
         {
             _started.SetResult(await ExactlyOnceDelivery.StartAsync(host.Connection, host.ProducerSettings, options.Value, host.OutboxPartitions, store,

@@ -11,7 +11,7 @@ namespace Outbox.Grains.Publishing;
 /// ever. The replacement is built off librdkafka's callback thread (a producer cannot be disposed from its own
 /// callback), and the failed one is flushed, so its pending reports still arrive, then disposed.
 /// </summary>
-public sealed partial class RelayProducer : IDisposable
+internal sealed partial class RelayProducer : IDisposable
 {
     private static readonly TimeSpan FlushFailed = TimeSpan.FromSeconds(10);
     private readonly Func<Action<IProducer<byte[], byte[]>>, IProducer<byte[], byte[]>> _build;

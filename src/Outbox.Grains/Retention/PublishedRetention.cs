@@ -1,9 +1,11 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Outbox.Contracts;
 using Outbox.Grains.Diagnostics;
+using Outbox.Grains.Hosting;
 using Outbox.Grains.Relay;
 
 namespace Outbox.Grains.Retention;
@@ -13,7 +15,7 @@ namespace Outbox.Grains.Retention;
 /// rows older than Relay:AuditRetention in bounded batches until none is left. Pending messages live in
 /// outbox.messages and are never touched. Every silo runs it; they share the work (SKIP LOCKED).
 /// </summary>
-public sealed partial class PublishedRetention(NpgsqlDataSource dataSource, IOptions<RelayOptions> relay, IOptions<RetentionOptions> options,
+internal sealed partial class PublishedRetention([FromKeyedServices(OutboxDataSources.Relay)] NpgsqlDataSource dataSource, IOptions<RelayOptions> relay, IOptions<RetentionOptions> options,
     ILogger<PublishedRetention> logger) : BackgroundService
 {
     private static readonly string PurgeSql = SqlResource.Read(typeof(PublishedRetention).Assembly, "Sql.purge_published.sql");

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Npgsql;
 using Orleans.Configuration;
-using Outbox.Contracts.Schema;
+using Outbox.Silo.Membership;
 using Outbox.Silo.Hosting;
 
 namespace Outbox.Silo.Commands;

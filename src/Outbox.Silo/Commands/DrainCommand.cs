@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Npgsql;
 using Outbox.Contracts;
+using Outbox.Grains;
 
 namespace Outbox.Silo.Commands;
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using Npgsql;
 using Outbox.Contracts;
 using Outbox.Contracts.Admin;
+using Outbox.Grains;
 using Spectre.Console;
 
 namespace Outbox.Silo.Commands;

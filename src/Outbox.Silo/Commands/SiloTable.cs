@@ -1,6 +1,6 @@
 using System.Globalization;
 using Npgsql;
-using Outbox.Contracts;
+using Outbox.Silo.Membership;
 using Spectre.Console;
 
 namespace Outbox.Silo.Commands;

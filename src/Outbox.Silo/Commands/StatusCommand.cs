@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Text.Json;
 using Npgsql;
 using Outbox.Contracts;
+using Outbox.Grains;
+using Outbox.Silo.Membership;
 using Spectre.Console;
 
 namespace Outbox.Silo.Commands;

@@ -1,9 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Diagnostics.CodeAnalysis;
 using Npgsql;
 using Orleans.Configuration;
-using Outbox.Contracts.Schema;
 using Outbox.Grains.Hosting;
+using Outbox.Silo.Membership;
 
 namespace Outbox.Silo.Hosting;
 
@@ -17,6 +18,8 @@ public static class OrleansSilo
 
     private const string MembershipPool = "orleans-membership";
 
+    [RequiresUnreferencedCode("Options binding and validation use reflection.")]
+    [RequiresDynamicCode("Options binding uses reflection.")]
     public static void Configure(ISiloBuilder silo, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(silo);
@@ -49,7 +52,7 @@ public static class OrleansSilo
         }));
         silo.Configure<ClusterMembershipOptions>(MembershipDefaults.Apply);
         silo.Configure<ClusterMembershipOptions>(configuration.GetSection(MembershipSection));
-        silo.AddOutboxRelay();
+        silo.AddOutboxRelay(configuration);
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using Outbox.Contracts;
+using Outbox.Grains;
 
 namespace Outbox.Silo.Http;
 

@@ -1,8 +1,13 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
-using Outbox.Contracts;
 using Outbox.Grains;
+using Outbox.Grains.Health;
+using Outbox.Grains.Hosting;
 using Outbox.Grains.Relay;
 using Outbox.Silo.Hosting;
+using Outbox.Silo.Membership;
 
 namespace Outbox.Silo.Http;
 
@@ -12,15 +17,18 @@ public static class SiloEndpoints
     public static void MapSiloEndpoints(this WebApplication app)
     {
         app.MapGet("/health/live", () => Results.Ok(new { status = "live" }));
-        app.MapGet("/health/ready", async (ReadinessProbe probe, CancellationToken ct) =>
+        // The relay's own readiness check (registered by AddOutboxRelay), answered as one flat JSON object:
+        // { status, database, kafka, cluster, shuttingDown }, 200 when ready and 503 otherwise.
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions
         {
-            var readiness = await probe.CheckAsync(ct).ConfigureAwait(false);
-            return Results.Json(readiness, statusCode: readiness.IsReady ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+            Predicate = check => check.Tags.Contains(OutboxRelayHealthChecks.ReadyTag),
+            ResponseWriter = WriteReadinessAsync,
         });
-        app.MapGet("/status", async (CachedStatus status, ActivePartitions directory, SiloIdentity silo, StatusDatabase database, CancellationToken ct) =>
+        app.MapGet("/status", async (CachedStatus status, ActivePartitions directory, SiloIdentity silo,
+            [FromKeyedServices(OutboxDataSources.Status)] NpgsqlDataSource database, CancellationToken ct) =>
         {
             var partitions = await status.GetAsync(ct).ConfigureAwait(false);
-            var silos = await new SiloMembershipReader(database.DataSource).GetSilosAsync(ct).ConfigureAwait(false);
+            var silos = await new SiloMembershipReader(database).GetSilosAsync(ct).ConfigureAwait(false);
             return Results.Ok(new { silo = silo.Name, active = directory.ActiveEpochs.Keys.Order().ToArray(), partitions, silos });
         });
 
@@ -40,5 +48,16 @@ public static class SiloEndpoints
                 return Results.Problem(e.Message, statusCode: StatusCodes.Status400BadRequest);
             }
         });
+    }
+
+    private static Task WriteReadinessAsync(HttpContext context, HealthReport report)
+    {
+        var body = new Dictionary<string, object> { ["status"] = report.Status.ToString() };
+        foreach (var entry in report.Entries.Values)
+        {
+            foreach (var (key, value) in entry.Data) body[key] = value;
+        }
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsync(JsonSerializer.Serialize(body, JsonSerializerOptions.Web));
     }
 }

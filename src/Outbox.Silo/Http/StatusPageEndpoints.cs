@@ -1,4 +1,4 @@
-using Outbox.Grains;
+using Outbox.Silo.Hosting;
 using Outbox.Silo.Telemetry;
 
 namespace Outbox.Silo.Http;

@@ -6,9 +6,11 @@ namespace Outbox.Silo.Telemetry;
 /// <summary>
 /// The last minutes of this silo's publishing, one slot per second (messages acknowledged, mean and max
 /// commit-to-ack latency), for the status page's plot. Fed by listening to this silo's own
-/// <see cref="RelayMetrics"/> instruments, so the plot and the exported metrics cannot disagree.
+/// <see cref="RelayMetrics"/> instruments, so the plot and the exported metrics cannot disagree. A hosted service
+/// only so that the host builds it at start: the history then covers the silo's whole life, not only the time
+/// since the first page view.
 /// </summary>
-public sealed class PublishRateSampler : IDisposable
+public sealed class PublishRateSampler : IHostedService, IDisposable
 {
     /// <summary>Seconds of history kept.</summary>
     public const int Window = 600;
@@ -72,6 +74,10 @@ public sealed class PublishRateSampler : IDisposable
             }
         }
     }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public void Dispose() => _listener.Dispose();
 

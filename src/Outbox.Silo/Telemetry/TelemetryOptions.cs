@@ -3,9 +3,9 @@ using System.ComponentModel.DataAnnotations;
 namespace Outbox.Silo.Telemetry;
 
 /// <summary>
-/// OpenTelemetry export and the status poll that feeds the backlog gauges. Section "Telemetry".
-/// Export is off unless <see cref="OtlpEndpoint"/> is set; the in-process instruments (and the status page)
-/// work either way.
+/// OpenTelemetry export. Section "Telemetry" (its StatusPollInterval, the backlog gauges' poll, belongs to the relay:
+/// Outbox.Grains' PartitionGaugeOptions). Export is off unless <see cref="OtlpEndpoint"/> is set; the in-process
+/// instruments (and the status page) work either way.
 /// </summary>
 public sealed class TelemetryOptions : IValidatableObject
 {
@@ -21,14 +21,6 @@ public sealed class TelemetryOptions : IValidatableObject
     /// <summary>How often metrics are pushed to the collector.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
     public TimeSpan ExportInterval { get; set; } = TimeSpan.FromSeconds(15);
-
-    /// <summary>
-    /// How often the silo reads the partitions' backlog from the database for the gauges: one aggregate
-    /// query per interval, whatever the number of scrapers. The query counts the outbox rows, so it costs more
-    /// as a backlog grows; the default matches the export interval, as polling faster than exporting buys nothing.
-    /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
-    public TimeSpan StatusPollInterval { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>
     /// Share of new traces the relay records (its send spans are roots when the enqueuing code had no trace).

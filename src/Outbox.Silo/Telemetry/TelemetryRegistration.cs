@@ -5,14 +5,14 @@ using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
-using Outbox.Grains;
 using Outbox.Grains.Diagnostics;
+using Outbox.Silo.Hosting;
 
 namespace Outbox.Silo.Telemetry;
 
 /// <summary>
-/// Wires the silo's telemetry: the backlog gauges and the publish-rate history (always, they are cheap and
-/// feed the status page), metrics on a Prometheus scrape endpoint (always: <c>/metrics</c>), and OpenTelemetry
+/// Wires the silo's telemetry: the publish-rate history (always, it is cheap and feeds the status page; the
+/// backlog gauges come with the relay), metrics on a Prometheus scrape endpoint (always: <c>/metrics</c>), and OpenTelemetry
 /// export of metrics and traces over OTLP when an endpoint is set. Metrics are the relay's, Npgsql's (connection
 /// pool) and Orleans' own; traces are the relay's send spans and Npgsql's database spans.
 /// </summary>
@@ -31,13 +31,7 @@ public static class TelemetryRegistration
         services.AddOptions<TelemetryOptions>().Bind(section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<PublishRateSampler>();
-        services.AddSingleton<PartitionGauges>();
-        services.AddHostedService(sp =>
-        {
-            // Resolved at start so the history covers the silo's whole life, not only the time since the first page view.
-            sp.GetRequiredService<PublishRateSampler>();
-            return sp.GetRequiredService<PartitionGauges>();
-        });
+        services.AddHostedService(sp => sp.GetRequiredService<PublishRateSampler>());
 
         var options = section.Get<TelemetryOptions>() ?? new TelemetryOptions();
         var telemetry = services.AddOpenTelemetry()

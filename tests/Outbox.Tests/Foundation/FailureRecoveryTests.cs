@@ -1,4 +1,3 @@
-using Outbox.Silo.Kafka;
 using Outbox.Tests.Infrastructure;
 using Outbox.Tools.Kafka;
 using Outbox.Tools.Verification;

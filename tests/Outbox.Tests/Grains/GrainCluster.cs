@@ -1,25 +1,22 @@
-using Confluent.Kafka;
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
 using Orleans.Hosting;
 using Orleans.TestingHost;
-using Outbox.Contracts.Schema;
-using Outbox.Grains;
 using Outbox.Grains.Hosting;
-using Outbox.Grains.Publishing;
 using Outbox.Grains.Relay;
 using Outbox.Silo.Hosting;
-using Outbox.Silo.Kafka;
+using Outbox.Silo.Membership;
 using Outbox.Tests.Infrastructure;
 
 namespace Outbox.Tests.Grains;
 
 /// <summary>
-/// An Orleans TestingHost cluster (in-process silos) hosting the relay through <see cref="OutboxRelaySiloBuilderExtensions.AddOutboxRelay"/>,
-/// against the test's real PostgreSQL (relay pool and reminder table) and embedded Kafka. Membership is the
+/// An Orleans TestingHost cluster (in-process silos) hosting the relay as an embedding service does, through
+/// <see cref="OutboxRelaySiloBuilderExtensions.AddOutboxRelay"/> configured from configuration alone, against the
+/// test's real PostgreSQL (the relay's pools and the reminder table) and embedded Kafka. Membership is the
 /// TestingHost's in-memory table: these tests are about the grains, the multi-process tests about membership.
 /// </summary>
 public static class GrainCluster
@@ -28,13 +25,20 @@ public static class GrainCluster
     {
         var builder = new InProcessTestClusterBuilder(silos);
         builder.Options.ConfigureFileLogging = false;
-        builder.ConfigureSilo((options, silo) =>
+        var relay = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
-            var name = options.SiloName;
-            silo.Services.AddSingleton(_ => NpgsqlDataSource.Create(db.ConnectionString));
-            silo.Services.AddSingleton(sp => RelayProducerFactory.Create(
-                Options.Create(new KafkaOptions { BootstrapServers = kafka.BootstrapServers }), new SiloIdentity(name),
-                sp.GetRequiredService<ILogger<IProducer<byte[], byte[]>>>(), sp.GetRequiredService<ILogger<RelayProducer>>()));
+            ["Outbox:ConnectionString"] = db.ConnectionString,
+            ["Outbox:PartitionCount"] = TestDatabase.Partitions.ToString(CultureInfo.InvariantCulture),
+            ["Outbox:MaxPoolSize"] = "4",
+            ["Kafka:BootstrapServers"] = kafka.BootstrapServers,
+            ["Relay:BatchSize"] = "100",
+            ["Relay:SweepInterval"] = sweep.ToString("c", CultureInfo.InvariantCulture),
+            ["Relay:RetryDelay"] = "00:00:00.100",
+            ["Relay:MaxRetryDelay"] = "00:00:01",
+            ["Relay:KeeperInterval"] = "00:00:00.500",
+        }).Build();
+        builder.ConfigureSilo((_, silo) =>
+        {
             silo.Services.AddKeyedSingleton("reminders", (_, _) => OrleansStorage.CreateDataSource(db.ConnectionString));
             silo.UseAdoNetReminderService(o => o.Configure<IServiceProvider>((r, sp) =>
             {
@@ -42,15 +46,7 @@ public static class GrainCluster
                 r.DataSource = sp.GetRequiredKeyedService<NpgsqlDataSource>("reminders");
             }));
             silo.Configure<ClusterMembershipOptions>(MembershipDefaults.Apply);
-            silo.AddOutboxRelay(relay =>
-            {
-                relay.PartitionCount = TestDatabase.Partitions;
-                relay.BatchSize = 100;
-                relay.SweepInterval = sweep;
-                relay.RetryDelay = TimeSpan.FromMilliseconds(100);
-                relay.MaxRetryDelay = TimeSpan.FromSeconds(1);
-                relay.KeeperInterval = TimeSpan.FromMilliseconds(500);
-            });
+            silo.AddOutboxRelay(relay);
         });
         var cluster = builder.Build();
         await cluster.DeployAsync();

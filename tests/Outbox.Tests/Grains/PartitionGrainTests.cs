@@ -1,5 +1,6 @@
 using System.Globalization;
 using Outbox.Contracts;
+using Outbox.Grains;
 using Outbox.Tests.Infrastructure;
 using Outbox.Tests.Operations;
 using Outbox.Tools.Verification;

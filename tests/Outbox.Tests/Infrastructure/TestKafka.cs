@@ -1,4 +1,3 @@
-using Outbox.Silo.Kafka;
 using Outbox.Tools.Kafka;
 
 namespace Outbox.Tests.Infrastructure;

@@ -5,6 +5,7 @@ using Npgsql;
 using Orleans.Configuration;
 using Orleans.Hosting;
 using Outbox.Contracts.Schema;
+using Outbox.Silo.Membership;
 using Outbox.Silo.Commands;
 using Outbox.Tests.Infrastructure;
 

@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Outbox.Contracts;
 using Outbox.Silo.Commands;
+using Outbox.Silo.Membership;
 using Outbox.Tests.Infrastructure;
 using Outbox.Tests.Observability;
 

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Diagnostics;
 using Outbox.Grains.Diagnostics;
-using Outbox.Silo.Kafka;
 using Outbox.Tests.Infrastructure;
 using Outbox.Tools.Kafka;
 

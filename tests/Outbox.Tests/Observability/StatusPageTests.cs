@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Outbox.Contracts;
-using Outbox.Silo.Kafka;
 using Outbox.Tests.Infrastructure;
 using Outbox.Tools.Kafka;
 

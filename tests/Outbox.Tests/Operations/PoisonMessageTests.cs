@@ -1,6 +1,5 @@
 using Outbox.Contracts.Admin;
 using Outbox.Contracts;
-using Outbox.Silo.Kafka;
 using Outbox.Tests.Infrastructure;
 using Outbox.Tools.Kafka;
 using Outbox.Tools.Verification;

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Options;
-using Outbox.Silo.Hosting;
+using Outbox.Grains.Publishing;
 using Outbox.Tests.Infrastructure;
 
 namespace Outbox.Tests.Operations;

@@ -60,7 +60,7 @@ public sealed record BenchSettings
     public int BatchSize { get; init; } = new Grains.Relay.RelayOptions().BatchSize;
 
     /// <summary>Outbox:MaxPoolSize of the silo and of the ceiling drain.</summary>
-    public int PoolSize { get; init; } = new Outbox.Silo.Hosting.OutboxOptions().MaxPoolSize;
+    public int PoolSize { get; init; } = new Grains.Hosting.OutboxOptions().MaxPoolSize;
 
     /// <summary>Delivery modes the backlog and steady scenarios run in, each in turn, so the cost of exactly-once is a measured ratio.</summary>
     public IReadOnlyList<Grains.Relay.DeliveryMode> Modes { get; init; } = [Grains.Relay.DeliveryMode.AtLeastOnce, Grains.Relay.DeliveryMode.ExactlyOnce];

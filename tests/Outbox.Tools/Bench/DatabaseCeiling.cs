@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Outbox.Grains.Storage;
-using Outbox.Silo.Hosting;
+using Outbox.Grains.Hosting;
 
 namespace Outbox.Tools.Bench;
 
@@ -19,7 +19,7 @@ internal static class DatabaseCeiling
     public static async Task<(long Rows, double Seconds)> DrainAsync(BenchEnvironment environment, CancellationToken cancellationToken)
     {
         var settings = environment.Settings;
-        await using var dataSource = SiloHost.CreateDataSource(new OutboxOptions
+        await using var dataSource = OutboxDataSources.CreateRelay(new OutboxOptions
         {
             ConnectionString = environment.ConnectionString,
             MaxPoolSize = settings.PoolSize,

@@ -3,6 +3,7 @@ using System.Globalization;
 using Npgsql;
 using Outbox.Contracts.Schema;
 using Outbox.Contracts;
+using Outbox.Grains;
 using Outbox.Tools.Kafka;
 using Outbox.Tools.Verification;
 

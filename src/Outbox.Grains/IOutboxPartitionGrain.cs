@@ -1,7 +1,6 @@
-using Orleans;
 using Orleans.Concurrency;
 
-namespace Outbox.Contracts;
+namespace Outbox.Grains;
 
 /// <summary>
 /// The Orleans grain that is the single active worker of one outbox partition (the key). Clients reference this

@@ -1,12 +1,13 @@
-using Outbox.Grains.Diagnostics;
 using System.Globalization;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Outbox.Contracts;
+using Outbox.Grains.Diagnostics;
+using Outbox.Grains.Hosting;
 using Outbox.Grains.Relay;
-using Outbox.Grains.Wake;
 
-namespace Outbox.Silo.Hosting;
+namespace Outbox.Grains.Wake;
 
 /// <summary>
 /// LISTENs on the outbox_drain channel (outbox.request_drain() and the enqueue function NOTIFY it) and turns
@@ -15,7 +16,7 @@ namespace Outbox.Silo.Hosting;
 /// partitions only, so a notification costs one local call, not one per silo. After a lost connection all
 /// local partitions are woken, since notifications may have been missed.
 /// </summary>
-public sealed partial class NotificationListener(IOptions<OutboxOptions> options, ActivePartitions active, IPartitionWaker waker,
+internal sealed partial class NotificationListener(IOptions<OutboxOptions> options, ActivePartitions active, IPartitionWaker waker,
     ILogger<NotificationListener> logger) : BackgroundService
 {
     public const string Channel = "outbox_drain";

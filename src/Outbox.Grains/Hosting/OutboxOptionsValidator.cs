@@ -1,13 +1,14 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace Outbox.Silo.Hosting;
+namespace Outbox.Grains.Hosting;
 
 /// <summary>Checks what attributes cannot: that the connection string parses.</summary>
-public sealed class OutboxOptionsValidator : IValidateOptions<OutboxOptions>
+internal sealed class OutboxOptionsValidator : IValidateOptions<OutboxOptions>
 {
     public ValidateOptionsResult Validate(string? name, OutboxOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         try
         {
             var parsed = new NpgsqlConnectionStringBuilder(options.ConnectionString);

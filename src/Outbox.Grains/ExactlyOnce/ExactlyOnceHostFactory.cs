@@ -1,24 +1,21 @@
 using Confluent.Kafka;
-using Outbox.Grains;
-using Outbox.Grains.ExactlyOnce;
-using Outbox.Silo.Hosting;
+using Outbox.Grains.Publishing;
 
-namespace Outbox.Silo.Kafka;
+namespace Outbox.Grains.ExactlyOnce;
 
-/// <summary>The silo's Kafka settings as the exactly-once mode needs them.</summary>
-public static class ExactlyOnceHostFactory
+/// <summary>The relay's Kafka settings as the exactly-once mode needs them.</summary>
+internal static class ExactlyOnceHostFactory
 {
     /// <summary>Producer properties that are about reaching the brokers, which the admin client and the progress reader need too.</summary>
     private static readonly string[] ConnectionProperties = ["security.", "sasl.", "ssl.", "socket.", "client.dns.lookup", "broker.address.family"];
 
-    public static ExactlyOnceHost Create(KafkaOptions kafka, OutboxOptions outbox, SiloIdentity identity)
+    public static ExactlyOnceHost Create(KafkaOptions kafka, int outboxPartitions, string clientId)
     {
-        var clientId = "outbox-relay-" + identity.Name;
         var connection = new ClientConfig { BootstrapServers = kafka.BootstrapServers, ClientId = clientId };
         foreach (var (name, value) in kafka.Producer)
         {
             if (ConnectionProperties.Any(p => name.StartsWith(p, StringComparison.Ordinal))) connection.Set(name, value);
         }
-        return new ExactlyOnceHost(connection, RelayProducerFactory.CreateConfig(kafka, kafka.BootstrapServers, clientId), outbox.PartitionCount);
+        return new ExactlyOnceHost(connection, RelayProducerFactory.CreateConfig(kafka, clientId), outboxPartitions);
     }
 }

@@ -1,21 +1,27 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Outbox.Contracts.Schema;
 using Outbox.Grains.Diagnostics;
+using Outbox.Grains.Publishing;
 
-namespace Outbox.Silo.Hosting;
+namespace Outbox.Grains.Hosting;
 
 /// <summary>
-/// Runs before any relay: applies migrations (when configured) and checks that the database's partition count
-/// is the configured one. Waits a bounded time for a database that is still starting, then fails with a
-/// clear message rather than a stack trace from deep inside.
+/// Runs before any relay: applies migrations (when configured), checks that the database's partition count is
+/// the configured one, and records the deployment's Kafka message size for the enqueue validation. Waits a
+/// bounded time for a database that is still starting, then fails with a clear message rather than a stack trace
+/// from deep inside. It works in <see cref="StartingAsync"/>, which the host runs before any hosted service's
+/// <c>StartAsync</c>: the Orleans silo starts in its own, and its clustering may live in the tables migrated here.
 /// </summary>
-public sealed partial class SchemaStartup(NpgsqlDataSource dataSource, IOptions<OutboxOptions> options, IOptions<KafkaOptions> kafka,
-    ILogger<SchemaStartup> logger) : IHostedService
+internal sealed partial class SchemaStartup([FromKeyedServices(OutboxDataSources.Relay)] NpgsqlDataSource dataSource,
+    IOptions<OutboxOptions> options, IOptions<KafkaOptions> kafka, ILogger<SchemaStartup> logger) : IHostedLifecycleService
 {
     private static readonly TimeSpan WaitForDatabase = TimeSpan.FromSeconds(30);
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartingAsync(CancellationToken cancellationToken)
     {
         var migrator = new OutboxMigrator(dataSource);
         var configured = options.Value.PartitionCount;
@@ -51,7 +57,15 @@ public sealed partial class SchemaStartup(NpgsqlDataSource dataSource, IOptions<
         }
     }
 
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>outbox.validate_message refuses, in the writer's transaction, a message larger than this deployment's Kafka accepts.</summary>
     private async Task RecordMessageMaxBytesAsync(CancellationToken cancellationToken)

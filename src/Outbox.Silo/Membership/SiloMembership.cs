@@ -1,4 +1,4 @@
-namespace Outbox.Contracts;
+namespace Outbox.Silo.Membership;
 
 /// <summary>One silo incarnation as Orleans' membership table records it, with the outbox partitions it owns.</summary>
 /// <param name="ClusterId">The Orleans cluster (ClusterOptions.ClusterId) the silo belongs to.</param>

@@ -1,20 +1,20 @@
 using Confluent.Kafka;
-using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Logging;
 using Outbox.Grains.Diagnostics;
-using Outbox.Grains;
-using Outbox.Grains.Publishing;
-using Outbox.Silo.Hosting;
 
-namespace Outbox.Silo.Kafka;
+namespace Outbox.Grains.Publishing;
 
-/// <summary>Builds the silo's one idempotent producer from <see cref="KafkaOptions"/>.</summary>
-public static partial class RelayProducerFactory
+/// <summary>
+/// Builds the relay's one idempotent producer from <see cref="KafkaOptions"/>: the settings its guarantees rest on
+/// are set here, and <see cref="KafkaOptionsValidator"/> refuses overrides that would undo them.
+/// </summary>
+internal static partial class RelayProducerFactory
 {
-    public static ProducerConfig CreateConfig(KafkaOptions options, string bootstrapServers, string clientId)
+    public static ProducerConfig CreateConfig(KafkaOptions options, string clientId)
     {
         var config = new ProducerConfig
         {
-            BootstrapServers = bootstrapServers,
+            BootstrapServers = options.BootstrapServers,
             ClientId = clientId,
             // Idempotence: no duplicates from librdkafka's own retries and per-partition order across them.
             EnableIdempotence = true,
@@ -44,10 +44,10 @@ public static partial class RelayProducerFactory
     }
 
     /// <summary>The shared producer's owner, which builds a new producer whenever the current one reports a fatal error.</summary>
-    public static RelayProducer Create(IOptions<KafkaOptions> options, SiloIdentity identity,
-        ILogger<IProducer<byte[], byte[]>> logger, ILogger<RelayProducer> ownerLogger)
+    public static RelayProducer Create(KafkaOptions options, string clientId, ILogger<IProducer<byte[], byte[]>> logger,
+        ILogger<RelayProducer> ownerLogger)
     {
-        var config = CreateConfig(options.Value, options.Value.BootstrapServers, "outbox-relay-" + identity.Name);
+        var config = CreateConfig(options, clientId);
         return new RelayProducer(onFatal => new ProducerBuilder<byte[], byte[]>(config)
             .SetErrorHandler((producer, error) =>
             {

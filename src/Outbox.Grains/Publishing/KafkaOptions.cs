@@ -1,14 +1,15 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Outbox.Silo.Hosting;
+namespace Outbox.Grains.Publishing;
 
 /// <summary>The Kafka cluster the relay publishes to. Section "Kafka".</summary>
 public sealed class KafkaOptions
 {
+    /// <summary>The configuration section these options bind from.</summary>
     public const string Section = "Kafka";
 
     /// <summary>
-    /// host:port[,host:port...]. The silo always talks to a Kafka it is given; for development, `outbox.sh dev-kafka`
+    /// host:port[,host:port...]. The relay always talks to a Kafka it is given; for development, `outbox.sh dev-kafka`
     /// hosts an embedded mock cluster in a process of its own and prints its bootstrap servers.
     /// </summary>
     [Required(AllowEmptyStrings = false)]

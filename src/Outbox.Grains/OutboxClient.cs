@@ -1,9 +1,9 @@
 using Npgsql;
 using NpgsqlTypes;
-using Orleans;
 using Orleans.Runtime;
+using Outbox.Contracts;
 
-namespace Outbox.Contracts;
+namespace Outbox.Grains;
 
 /// <summary>
 /// What an application or operator asks of the relay cluster: drain requests and the cluster's status. With an

@@ -1,25 +1,27 @@
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Outbox.Silo.Hosting;
 using NpgsqlTypes;
 using Outbox.Contracts;
-using Outbox.Grains.Diagnostics;
+using Outbox.Grains.Hosting;
 using Outbox.Grains.Relay;
 
-namespace Outbox.Silo.Telemetry;
+namespace Outbox.Grains.Diagnostics;
 
 /// <summary>
 /// Observable gauges of the meter "Outbox.Relay" that describe the partitions this silo owns: backlog, oldest
 /// pending age, parked and scheduled rows, and the number of partitions owned. The row counts come from one
-/// query over the owned partitions every <see cref="TelemetryOptions.StatusPollInterval"/>, cached here, so
+/// query over the owned partitions every <see cref="PartitionGaugeOptions.StatusPollInterval"/>, cached here, so
 /// scrapes and exports never query the database themselves, and a cluster reads each partition once per
 /// interval however many silos it has. Summed across silos, a gauge counts every row once.
 /// </summary>
-public sealed partial class PartitionGauges : BackgroundService
+internal sealed partial class PartitionGauges : BackgroundService
 {
     private const string PartitionAttribute = "outbox.partition";
-    private static readonly string GaugesSql = SqlResource.Read(typeof(PartitionGauges).Assembly, "Telemetry.Sql.partition_gauges.sql");
+    private static readonly string GaugesSql = SqlResource.Read(typeof(PartitionGauges).Assembly, "Sql.partition_gauges.sql");
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly ActivePartitions _directory;
@@ -27,10 +29,10 @@ public sealed partial class PartitionGauges : BackgroundService
     private readonly ILogger _logger;
     private volatile Snapshot _latest = new([], DateTimeOffset.UtcNow);
 
-    public PartitionGauges(IMeterFactory meterFactory, StatusDatabase database, ActivePartitions directory, IOptions<TelemetryOptions> options,
-        ILogger<PartitionGauges> logger)
+    public PartitionGauges(IMeterFactory meterFactory, [FromKeyedServices(OutboxDataSources.Status)] NpgsqlDataSource dataSource,
+        ActivePartitions directory, IOptions<PartitionGaugeOptions> options, ILogger<PartitionGauges> logger)
     {
-        _dataSource = database.DataSource;
+        _dataSource = dataSource;
         _directory = directory;
         _pollInterval = options.Value.StatusPollInterval;
         _logger = logger;

@@ -1,6 +1,7 @@
 using Npgsql;
+using Outbox.Contracts;
 
-namespace Outbox.Contracts;
+namespace Outbox.Silo.Membership;
 
 /// <summary>
 /// Reads the cluster's silos from Orleans' membership table (the outbox database's schema <c>orleans</c>) with the
@@ -8,7 +9,7 @@ namespace Outbox.Contracts;
 /// </summary>
 internal sealed class SiloMembershipReader(NpgsqlDataSource dataSource)
 {
-    private static readonly string SilosSql = SqlResource.Read(typeof(SiloMembershipReader).Assembly, "Sql.silos.sql");
+    private static readonly string SilosSql = SqlResource.Read(typeof(SiloMembershipReader).Assembly, "Membership.Sql.silos.sql");
 
     /// <summary>Every silo incarnation still in the table: live ones first, then the dead, by name.</summary>
     public async Task<IReadOnlyList<SiloMembership>> GetSilosAsync(CancellationToken cancellationToken = default)

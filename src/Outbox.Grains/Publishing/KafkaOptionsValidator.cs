@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace Outbox.Silo.Hosting;
+namespace Outbox.Grains.Publishing;
 
 /// <summary>
 /// Refuses <c>Kafka:Producer:*</c> overrides that would silently switch off the relay's guarantees, naming the key:
@@ -9,10 +9,11 @@ namespace Outbox.Silo.Hosting;
 /// murmur2 partitioner; and the relay awaits a delivery report for every message, success included.
 /// Everything else (security.protocol, sasl.*, ssl.*, tuning) passes through.
 /// </summary>
-public sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
+internal sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
 {
     public ValidateOptionsResult Validate(string? name, KafkaOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
         if ((long)options.QueueMaxKbytes * 1024 < 4L * options.MessageMaxBytes)
             failures.Add($"{KafkaOptions.Section}:{nameof(KafkaOptions.QueueMaxKbytes)}={options.QueueMaxKbytes} must hold at least 4 messages of {KafkaOptions.Section}:{nameof(KafkaOptions.MessageMaxBytes)}={options.MessageMaxBytes}.");

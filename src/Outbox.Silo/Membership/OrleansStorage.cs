@@ -1,10 +1,10 @@
 using Npgsql;
 
-namespace Outbox.Contracts.Schema;
+namespace Outbox.Silo.Membership;
 
 /// <summary>
 /// The connection Orleans' ADO.NET clustering and reminder providers use for the tables of migration 012
-/// (<c>Schema/Migrations/012_orleans.sql</c>): same database as the outbox, its own small pool.
+/// (Outbox.Contracts' <c>Schema/Migrations/012_orleans.sql</c>): same database as the outbox, its own small pool.
 /// </summary>
 /// <remarks>
 /// The providers read their statements with an unqualified <c>SELECT ... FROM OrleansQuery</c>, and ours live in the

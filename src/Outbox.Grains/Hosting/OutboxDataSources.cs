@@ -1,0 +1,47 @@
+using Npgsql;
+
+namespace Outbox.Grains.Hosting;
+
+/// <summary>
+/// The relay's own two pools, registered by <see cref="OutboxRelaySiloBuilderExtensions.AddOutboxRelay"/> as keyed
+/// services, so they never collide with, nor lend connections to, an <see cref="NpgsqlDataSource"/> the application
+/// registers for itself. <see cref="Relay"/> reads, publishes and removes rows; <see cref="Status"/> serves
+/// everything else (status, readiness, admin calls, drain requests, gauges), so however hard clients hit those
+/// they queue on it (and its statement timeout), never on the relay's pool.
+/// </summary>
+public static class OutboxDataSources
+{
+    /// <summary>Service key of the relay's bounded pool (<see cref="OutboxOptions.MaxPoolSize"/>). Not for application work.</summary>
+    public const string Relay = "outbox-relay";
+
+    /// <summary>Service key of the small pool for status, readiness, admin and drain requests (<see cref="OutboxOptions.StatusPoolSize"/>).</summary>
+    public const string Status = "outbox-status";
+
+    private static readonly TimeSpan StatusStatementTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>The relay's own small pool: bounded, named, with prepared statements for the hot queries.</summary>
+    internal static NpgsqlDataSource CreateRelay(OutboxOptions options)
+    {
+        // The name labels the pool's metrics (db.client.connection.pool.name) instead of the connection string.
+        var builder = new NpgsqlDataSourceBuilder(options.ConnectionString) { Name = "outbox-relay" };
+        builder.ConnectionStringBuilder.MaxPoolSize = options.MaxPoolSize;
+        builder.ConnectionStringBuilder.ApplicationName ??= "outbox-relay";
+        builder.ConnectionStringBuilder.MaxAutoPrepare = 16;
+        builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+        // Waiting for a pooled connection is the throttle; give it time rather than failing under load.
+        builder.ConnectionStringBuilder.Timeout = 30;
+        // Completing a batch need not wait for the WAL flush: if the database crashes before it is durable the
+        // rows come back and are re-published (a duplicate, never a loss). Epoch changes opt back in.
+        builder.ConnectionStringBuilder.Options = "-c synchronous_commit=off";
+        return builder.Build();
+    }
+
+    internal static NpgsqlDataSource CreateStatus(OutboxOptions options)
+    {
+        var builder = new NpgsqlDataSourceBuilder(options.ConnectionString) { Name = "outbox-status" };
+        builder.ConnectionStringBuilder.MaxPoolSize = options.StatusPoolSize;
+        builder.ConnectionStringBuilder.ApplicationName = "outbox-status";
+        builder.ConnectionStringBuilder.Options = $"-c statement_timeout={(int)StatusStatementTimeout.TotalMilliseconds}";
+        return builder.Build();
+    }
+}
