@@ -49,9 +49,11 @@ BOOTSTRAP="$(sed -n 's/^bootstrap.servers=//p' "$WORK/kafka.log")"
 PGOPTIONS="-c client_min_messages=warning" PGPASSWORD=outbox psql -h 127.0.0.1 -U outbox -d postgres -qX -v ON_ERROR_STOP=1 \
   -c "drop database if exists $DATABASE with (force)" -c "create database $DATABASE" >/dev/null
 HTTP_PORT="$(free_port)"
-dotnet "$ROOT/samples/OrderService/bin/Release/net10.0/OrderService.dll" --urls "http://127.0.0.1:$HTTP_PORT" \
-  "--ConnectionStrings:Orders=${SERVER/Database=outbox/Database=$DATABASE}" "--Kafka:BootstrapServers=$BOOTSTRAP" \
-  "--Orleans:SiloPort=$(free_port)" "--Orleans:GatewayPort=$(free_port)" >"$WORK/service.log" 2>&1 &
+# From its output folder, as a deployed service runs: its appsettings.json configures the relay.
+(cd "$ROOT/samples/OrderService/bin/Release/net10.0" && exec dotnet OrderService.dll --urls "http://127.0.0.1:$HTTP_PORT" \
+  "--ConnectionStrings:Orders=${SERVER/Database=outbox/Database=$DATABASE}" "--Outbox:ConnectionString=${SERVER/Database=outbox/Database=$DATABASE}" \
+  "--Kafka:BootstrapServers=$BOOTSTRAP" \
+  "--Orleans:SiloPort=$(free_port)" "--Orleans:GatewayPort=$(free_port)") >"$WORK/service.log" 2>&1 &
 pids+=($!)
 log "service on http://127.0.0.1:$HTTP_PORT, embedded Kafka at $BOOTSTRAP"
 

@@ -1,78 +1,53 @@
 using System.Text.Json;
-using Confluent.Kafka;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Npgsql;
 using Outbox.Contracts;
-using Outbox.Contracts.Schema;
+using Outbox.Grains.Health;
 using Outbox.Grains.Hosting;
-using Outbox.Grains.Publishing;
 
 // An order service that publishes its events through the transactional outbox: the HTTP handler changes the
-// order and enqueues the event in one database transaction, and the service's own Orleans silo hosts the
-// relay's partition grains, which publish committed events to Kafka.
-const int OutboxPartitions = 8;
-
+// order and enqueues the event in one database transaction, and the service's own Orleans silo hosts the relay,
+// which publishes committed events to Kafka.
 var builder = WebApplication.CreateBuilder(args);
-var orders = builder.Configuration.GetConnectionString("Orders")
-    ?? throw new InvalidOperationException("Set ConnectionStrings:Orders to the orders database (an Npgsql connection string).");
-var kafka = builder.Configuration["Kafka:BootstrapServers"]
-    ?? throw new InvalidOperationException("Set Kafka:BootstrapServers.");
 
-// What the relay needs from its host: the database that holds the outbox (here the service's own) and a Kafka
-// producer. Idempotence and acks=all keep each key's events in order and unduplicated across retries; an
-// idempotent producer that hits a fatal error is dead for good, so RelayProducer builds a new one when the
-// error handler reports it.
-builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(orders) { Name = "orders" }.Build());
-var producerConfig = new ProducerConfig
-{
-    BootstrapServers = kafka,
-    EnableIdempotence = true,
-    Acks = Acks.All,
-    LingerMs = 5,
-};
-builder.Services.AddSingleton(services => new RelayProducer(
-    onFatal => new ProducerBuilder<byte[], byte[]>(producerConfig)
-        .SetErrorHandler((producer, error) =>
-        {
-            if (error.IsFatal) onFatal(producer);
-        })
-        .Build(),
-    services.GetRequiredService<ILogger<RelayProducer>>()));
+// The service's own pool for its business transactions. The relay keeps pools of its own (keyed services), so
+// the two never share connections or collide in the container.
+builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(builder.Configuration.GetConnectionString("Orders")
+    ?? throw new InvalidOperationException("Set ConnectionStrings:Orders to the orders database (an Npgsql connection string).")));
 
 builder.UseOrleans(silo => silo
     // One silo on this machine; a real deployment uses a clustering provider (e.g. ADO.NET on PostgreSQL).
     .UseLocalhostClustering(builder.Configuration.GetValue("Orleans:SiloPort", 11111), builder.Configuration.GetValue("Orleans:GatewayPort", 30000))
     .UseInMemoryReminderService()
-    .AddOutboxRelay(relay => relay.PartitionCount = OutboxPartitions));
+    // The complete relay, configured from appsettings.json (Outbox:*, Kafka:*, Relay:*) and validated at start-up.
+    .AddOutboxRelay());
 
 var app = builder.Build();
 
-// The outbox schema (versioned migrations, idempotent) and the service's own table.
-var database = app.Services.GetRequiredService<NpgsqlDataSource>();
-await new OutboxMigrator(database).MigrateAsync(OutboxPartitions, CancellationToken.None);
-await using (var create = database.CreateCommand("create table if not exists orders (id text primary key, status text not null)"))
+await using (var create = app.Services.GetRequiredService<NpgsqlDataSource>()
+    .CreateCommand("create table if not exists orders (id text primary key, status text not null)"))
     await create.ExecuteNonQueryAsync();
 
-app.MapPost("/orders/{id}/pay", async (string id, NpgsqlDataSource db, IGrainFactory grains, CancellationToken ct) =>
+app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(OutboxRelayHealthChecks.ReadyTag) });
+
+app.MapPost("/orders/{id}/pay", async (string id, NpgsqlDataSource db, CancellationToken ct) =>
 {
     var paid = OutboxMessage.Json("orders", key: id, json: JsonSerializer.Serialize(new { id, status = "paid" })) with
     {
         EventType = "order-paid",
     };
-    await using (var connection = await db.OpenConnectionAsync(ct))
-    await using (var tx = await connection.BeginTransactionAsync(ct))
+    await using var connection = await db.OpenConnectionAsync(ct);
+    await using var tx = await connection.BeginTransactionAsync(ct);
+    await using (var update = new NpgsqlCommand(
+        "insert into orders (id, status) values (@id, 'paid') on conflict (id) do update set status = excluded.status", connection, tx))
     {
-        await using (var update = new NpgsqlCommand(
-            "insert into orders (id, status) values (@id, 'paid') on conflict (id) do update set status = excluded.status", connection, tx))
-        {
-            update.Parameters.AddWithValue("id", id);
-            await update.ExecuteNonQueryAsync(ct);
-        }
-        // Same transaction: the event exists if and only if the order change commits.
-        await tx.EnqueueAsync(paid, ct);
-        await tx.CommitAsync(ct);
+        update.Parameters.AddWithValue("id", id);
+        await update.ExecuteNonQueryAsync(ct);
     }
-    // Committed: ask the key's partition grain to publish now instead of at its next sweep.
-    await new OutboxClient(db, grains).RequestDrainForKeyAsync(id, ct);
+    // Same transaction: the event exists if and only if the order change commits. Nothing follows the commit that
+    // could fail: the relay's change probe sees the committed row within milliseconds and publishes it.
+    await tx.EnqueueAsync(paid, ct);
+    await tx.CommitAsync(ct);
     return Results.Accepted($"/orders/{id}", new { id, status = "paid", eventId = paid.EventId });
 });
 
