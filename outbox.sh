@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
-# One entry point. Every verb first sets up what is missing (PostgreSQL, the build), then runs.
+# One entry point.
 #   ./outbox.sh demo [--events N --rate R --silos S --chaos]   the main job on embedded defaults
 #   ./outbox.sh test [--fast]                                   every test; --fast: only the pure unit tests
 #   ./outbox.sh bench | dev-kafka ...                           tooling (tests/Outbox.Tools): benchmark, embedded Kafka
 #   ./outbox.sh <verb> ...                                      any silo CLI verb: silo, migrate, status, drain, parked, ...
+# The development verbs (demo, test, bench, dev-kafka) first set up this machine (Debian packages, the local
+# PostgreSQL, the build: scripts/setup.sh). The operator verbs talk to the database they are given (--db, OUTBOX_DB)
+# and never touch the machine: they only build the silo when needed.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-"$ROOT/scripts/setup.sh"
-
 verb="${1:-help}"
+case "$verb" in
+  test|demo|bench|dev-kafka) "$ROOT/scripts/setup.sh" ;;
+  *)
+    dotnet build "$ROOT/src/Outbox.Silo/Outbox.Silo.csproj" -c Release -nologo -v quiet -clp:ErrorsOnly >/dev/null \
+      || dotnet build "$ROOT/src/Outbox.Silo/Outbox.Silo.csproj" -c Release -nologo -v quiet -clp:ErrorsOnly >&2
+    ;;
+esac
 case "$verb" in
   test)
     shift
