@@ -47,7 +47,9 @@ public sealed class PartitionGrainTests : RelayTestBase
         foreach (var partition in partitions) await client.RequestDrainAsync(partition);
 
         Assert.Equal(0, await verifier.WaitForAsync(ids, TimeSpan.FromSeconds(30)));
-        Assert.Equal(0, await Db.ScalarAsync("select count(*) from outbox.messages"));
+        // Removal follows the acknowledgement: on a loaded machine the last batch's removal may trail the consumer.
+        await Eventually.TrueAsync(async () => await Db.ScalarAsync("select count(*) from outbox.messages") == 0,
+            TimeSpan.FromSeconds(10), "published rows are removed from the outbox");
     }
 
     [Fact]
