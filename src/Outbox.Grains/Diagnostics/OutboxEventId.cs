@@ -62,14 +62,23 @@ public static class OutboxEventId
     /// <summary>The notification connection was lost; it reconnects and the sweep covers the gap (Warning).</summary>
     public const int NotificationsLost = 4002;
 
-    /// <summary>A wake (change probe, notification) could not be passed on to its partition grain (Debug).</summary>
+    /// <summary>A wake (a notification) could not be passed on to its partition grain (Debug).</summary>
     public const int PartitionWakeFailed = 4003;
 
-    /// <summary>The change probe (the wake path) runs, at start or again after a failure (Information).</summary>
-    public const int ChangeProbeRunning = 4004;
+    /// <summary>The silo's relay reader (change feed and catch-up reads) runs, at start or again after a failure (Information).</summary>
+    public const int ChangeFeedRunning = 4004;
 
-    /// <summary>The change probe failed (usually the database out of reach); it retries and the sweep covers the gap (Warning).</summary>
-    public const int ChangeProbeFailed = 4005;
+    /// <summary>The relay reader failed (usually the database out of reach); it retries every second and loses nothing (Warning).</summary>
+    public const int ChangeFeedFailed = 4005;
+
+    /// <summary>
+    /// The outbox database restarted or failed over: what the silo derived from it is dropped and every partition reads
+    /// itself again from its first row (Warning).
+    /// </summary>
+    public const int DatabaseIncarnationChanged = 4006;
+
+    /// <summary>More rows became publishable in one feed window than one statement reads (a bulk insert): partitions read themselves (Information).</summary>
+    public const int ChangeFeedOverflow = 4007;
 
     /// <summary>Schema migrations were applied at start-up (Information).</summary>
     public const int SchemaMigrated = 4101;

@@ -1,12 +1,12 @@
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using Outbox.Grains.Publishing;
-using Outbox.Grains.Storage;
+using Outbox.Grains.Relay;
 
 namespace Outbox.Grains.ExactlyOnce;
 
 /// <summary>
-/// The exactly-once mode's shared parts (progress topic, producer settings, the store) and the entry point a
+/// The exactly-once mode's shared parts (progress topic, producer settings, the silo's completer) and the entry point a
 /// partition uses on activation: <see cref="ActivateAsync"/> returns the partition's own transactional publisher
 /// once the rows its last committed transaction published are gone from the outbox.
 /// </summary>
@@ -14,13 +14,13 @@ internal sealed class ExactlyOnceDelivery
 {
     private readonly ILogger<TransactionalPublisher> _logger;
 
-    private ExactlyOnceDelivery(ProgressTopic topic, ProgressReader reader, TransactionalProducerFactory producers, OutboxStore store,
+    private ExactlyOnceDelivery(ProgressTopic topic, ProgressReader reader, TransactionalProducerFactory producers, RelayCompleter completer,
         ExactlyOnceOptions options, ILoggerFactory loggers)
     {
         Topic = topic;
         Reader = reader;
         Producers = producers;
-        Store = store;
+        Completer = completer;
         TransactionTimeout = options.TransactionTimeout;
         PublisherLogger = loggers.CreateLogger<KafkaPublisher>();
         RelayProducerLogger = loggers.CreateLogger<RelayProducer>();
@@ -33,7 +33,8 @@ internal sealed class ExactlyOnceDelivery
 
     internal TransactionalProducerFactory Producers { get; }
 
-    internal OutboxStore Store { get; }
+    /// <summary>Completes batches of the silo's partitions; durable in this mode.</summary>
+    internal RelayCompleter Completer { get; }
 
     internal TimeSpan TransactionTimeout { get; }
 
@@ -47,12 +48,12 @@ internal sealed class ExactlyOnceDelivery
     /// progress reader; <paramref name="producerSettings"/> are the relay's producer settings.
     /// </summary>
     public static async Task<ExactlyOnceDelivery> StartAsync(ClientConfig connection, ProducerConfig producerSettings, ExactlyOnceOptions options,
-        int outboxPartitions, OutboxStore store, ILoggerFactory loggers, CancellationToken cancellationToken)
+        int outboxPartitions, RelayCompleter completer, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var logger = loggers.CreateLogger<ExactlyOnceDelivery>();
         var topic = await ProgressTopic.EnsureAsync(connection, options, outboxPartitions, logger, cancellationToken).ConfigureAwait(false);
         return new ExactlyOnceDelivery(topic, new ProgressReader(connection, topic, options.AdminTimeout),
-            new TransactionalProducerFactory(producerSettings, options, logger), store, options, loggers);
+            new TransactionalProducerFactory(producerSettings, options, logger), completer, options, loggers);
     }
 
     /// <summary>

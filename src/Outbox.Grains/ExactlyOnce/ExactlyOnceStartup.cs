@@ -4,7 +4,6 @@ using Microsoft.Extensions.Options;
 using Orleans;
 using Orleans.Runtime;
 using Outbox.Grains.Relay;
-using Outbox.Grains.Storage;
 
 namespace Outbox.Grains.ExactlyOnce;
 
@@ -13,7 +12,7 @@ namespace Outbox.Grains.ExactlyOnce;
 /// found or created before any partition grain activates, so a topic that cannot be used stops the silo at start-up
 /// with its message instead of failing every partition later. Partitions get the started mode from here.
 /// </summary>
-internal sealed class ExactlyOnceStartup(IOptions<RelayOptions> relay, IOptions<ExactlyOnceOptions> options, OutboxStore store,
+internal sealed class ExactlyOnceStartup(IOptions<RelayOptions> relay, IOptions<ExactlyOnceOptions> options, RelayCompleter completer,
     ILoggerFactory loggers, IServiceProvider services) : ILifecycleParticipant<ISiloLifecycle>
 {
     private readonly TaskCompletionSource<ExactlyOnceDelivery> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -29,7 +28,7 @@ internal sealed class ExactlyOnceStartup(IOptions<RelayOptions> relay, IOptions<
         var host = services.GetRequiredService<ExactlyOnceHost>();
         try
         {
-            _started.SetResult(await ExactlyOnceDelivery.StartAsync(host.Connection, host.ProducerSettings, options.Value, host.OutboxPartitions, store,
+            _started.SetResult(await ExactlyOnceDelivery.StartAsync(host.Connection, host.ProducerSettings, options.Value, host.OutboxPartitions, completer,
                 loggers, cancellationToken).ConfigureAwait(false));
         }
         catch (Exception e)

@@ -15,8 +15,6 @@ namespace Outbox.Grains.ExactlyOnce;
 /// </summary>
 internal sealed partial class TransactionalPublisher : IOutboxPublisher, IAsyncDisposable
 {
-    private static readonly BatchCompletion NothingToComplete = new([], []);
-
     private readonly ExactlyOnceDelivery _delivery;
     private readonly ILogger _logger;
     private IProducer<byte[], byte[]>? _producer;
@@ -28,7 +26,7 @@ internal sealed partial class TransactionalPublisher : IOutboxPublisher, IAsyncD
     /// rows. At most one committed batch waits for its removal at a time, so remembering the last one is enough
     /// for a batch read again after a failed removal (the database restarting) not to be published twice.
     /// </summary>
-    private HashSet<long>? _lastCommitted;
+    private HashSet<RowRef>? _lastCommitted;
 
     private TransactionalPublisher(int partition, long epoch, ExactlyOnceDelivery delivery, ILogger logger)
     {
@@ -69,15 +67,15 @@ internal sealed partial class TransactionalPublisher : IOutboxPublisher, IAsyncD
         if (_producer is null) await StartSessionAsync(cancellationToken).ConfigureAwait(false);
         var outcomes = new PublishOutcome[batch.Count];
         var pending = new List<int>(batch.Count);
-        var carried = new List<long>();
+        var carried = new List<RowRef>();
         for (var i = 0; i < batch.Count; i++)
         {
             // Rows the last transaction committed are read again when their removal failed: they need removing only,
             // and the next progress record names them too, so it still covers every committed row not yet removed.
-            if (_lastCommitted?.Contains(batch[i].Id) == true)
+            if (_lastCommitted?.Contains(RowRef.Of(batch[i])) == true)
             {
                 outcomes[i] = new PublishOutcome(PublishStatus.Acknowledged);
-                carried.Add(batch[i].Id);
+                carried.Add(RowRef.Of(batch[i]));
             }
             else
             {
@@ -90,13 +88,13 @@ internal sealed partial class TransactionalPublisher : IOutboxPublisher, IAsyncD
             var (committed, attempt) = await PublishInTransactionAsync(rows, carried, cancellationToken).ConfigureAwait(false);
             if (committed)
             {
-                var committedIds = new HashSet<long>(carried);
+                var done = new HashSet<RowRef>(carried);
                 for (var j = 0; j < rows.Length; j++)
                 {
                     outcomes[pending[j]] = attempt[j];
-                    if (attempt[j].Status == PublishStatus.Acknowledged) committedIds.Add(rows[j].Id);
+                    if (attempt[j].Status == PublishStatus.Acknowledged) done.Add(RowRef.Of(rows[j]));
                 }
-                _lastCommitted = committedIds;
+                _lastCommitted = done;
                 break;
             }
             // Aborted. A row refused for good is parked, the later rows of its key are held back behind it, and the
@@ -136,7 +134,7 @@ internal sealed partial class TransactionalPublisher : IOutboxPublisher, IAsyncD
     }
 
     /// <summary>One transaction: the rows, then (once all are acknowledged) the progress record, then the commit.</summary>
-    private async Task<(bool Committed, PublishOutcome[] Outcomes)> PublishInTransactionAsync(OutboxRow[] rows, List<long> carried,
+    private async Task<(bool Committed, PublishOutcome[] Outcomes)> PublishInTransactionAsync(OutboxRow[] rows, List<RowRef> carried,
         CancellationToken cancellationToken)
     {
         var producer = _producer!;
@@ -150,11 +148,11 @@ internal sealed partial class TransactionalPublisher : IOutboxPublisher, IAsyncD
             return (false, Failed(rows.Length, e.Error));
         }
         var outcomes = await _messages!.PublishAsync(Partition, rows, cancellationToken).ConfigureAwait(false);
-        var acknowledged = new List<long>(rows.Length + carried.Count);
+        var acknowledged = new List<RowRef>(rows.Length + carried.Count);
         PublishOutcome? transient = null;
         for (var j = 0; j < rows.Length; j++)
         {
-            if (outcomes[j].Status == PublishStatus.Acknowledged) acknowledged.Add(rows[j].Id);
+            if (outcomes[j].Status == PublishStatus.Acknowledged) acknowledged.Add(RowRef.Of(rows[j]));
             else if (outcomes[j].Status == PublishStatus.TransientFailure) transient ??= outcomes[j];
         }
         if (transient is not null || acknowledged.Count == 0)
@@ -165,7 +163,7 @@ internal sealed partial class TransactionalPublisher : IOutboxPublisher, IAsyncD
         // The progress record goes out only after every row of the transaction was acknowledged: a broker that
         // shows uncommitted data (the embedded mock cluster does) then never shows a record whose rows it lacks.
         acknowledged.AddRange(carried);
-        acknowledged.Sort();
+        acknowledged.Sort((a, b) => a.Id.CompareTo(b.Id));
         var progress = await ProduceProgressAsync(new ProgressRecord(Epoch, acknowledged), cancellationToken).ConfigureAwait(false);
         if (progress.IsError)
         {
@@ -243,18 +241,18 @@ internal sealed partial class TransactionalPublisher : IOutboxPublisher, IAsyncD
     /// </summary>
     private async Task StartSessionAsync(CancellationToken cancellationToken)
     {
-        await _delivery.Store.CompleteAsync(Partition, Epoch, NothingToComplete, cancellationToken).ConfigureAwait(false);
+        await _delivery.Completer.CompleteAsync(Partition, Epoch, BatchCompletion.Empty, cancellationToken).ConfigureAwait(false);
         var producer = _delivery.Producers.Create(Partition);
         try
         {
             await BlockingAsync(() => producer.InitTransactions(_delivery.TransactionTimeout), cancellationToken).ConfigureAwait(false);
             var last = await _delivery.Reader.ReadLastAsync(Partition, cancellationToken).ConfigureAwait(false);
-            if (last is { Ids.Count: > 0 })
+            if (last is { Rows.Count: > 0 })
             {
-                var removed = await _delivery.Store.CompleteAsync(Partition, Epoch, new BatchCompletion(last.Ids, []), cancellationToken)
+                var removed = await _delivery.Completer.CompleteAsync(Partition, Epoch, new BatchCompletion(last.Rows, [], []), cancellationToken)
                     .ConfigureAwait(false);
-                LogReconciled(_logger, Partition, Epoch, removed.Removed, last.Ids.Count, last.Epoch);
-                _lastCommitted = last.Ids.ToHashSet();
+                LogReconciled(_logger, Partition, Epoch, removed.Removed, last.Rows.Count, last.Epoch);
+                _lastCommitted = last.Rows.ToHashSet();
             }
         }
         catch

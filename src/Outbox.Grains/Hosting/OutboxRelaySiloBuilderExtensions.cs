@@ -84,9 +84,7 @@ public static class OutboxRelaySiloBuilderExtensions
     {
         services.AddKeyedSingleton(OutboxDataSources.Relay, (sp, _) => OutboxDataSources.CreateRelay(sp.GetRequiredService<IOptions<OutboxOptions>>().Value));
         services.AddKeyedSingleton(OutboxDataSources.Status, (sp, _) => OutboxDataSources.CreateStatus(sp.GetRequiredService<IOptions<OutboxOptions>>().Value));
-        services.TryAddSingleton(sp => new OutboxStore(RelayPool(sp),
-            auditPublished: sp.GetRequiredService<IOptions<RelayOptions>>().Value.AuditRetention > TimeSpan.Zero));
-        services.TryAddSingleton(sp => new OwnershipCheck(RelayPool(sp)));
+        services.TryAddSingleton(sp => new OutboxStore(RelayPool(sp)));
         services.TryAddSingleton(sp => new OutboxClient(StatusPool(sp), sp.GetRequiredService<IGrainFactory>()));
         services.TryAddSingleton(sp => new OutboxAdmin(StatusPool(sp)));
     }
@@ -104,14 +102,17 @@ public static class OutboxRelaySiloBuilderExtensions
 
     private static void AddRelay(IServiceCollection services)
     {
-        services.TryAddSingleton<RelayRetry>();
+        services.TryAddKeyedSingleton(RelayRetryPipeline.Key, (sp, _) => RelayRetryPipeline.Create(
+            sp.GetRequiredService<IOptions<RelayOptions>>().Value, sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RelayRetryPipeline))));
         services.TryAddSingleton<RelayMetrics>();
+        // The silo's reader and completer: one connection each of the relay's pool, for every partition of the silo.
+        services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<RelayReader>(sp, RelayPool(sp)));
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<RelayReader>());
+        services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<RelayCompleter>(sp, RelayPool(sp)));
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<RelayCompleter>());
         services.TryAddSingleton<ActivePartitions>();
         services.TryAddSingleton<PartitionAssignment>();
         services.TryAddSingleton<IPartitionWaker, LocalPartitionWaker>();
-        services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<ChangeProbe>(sp, RelayPool(sp)));
-        services.AddSingleton<ChangeProbeService>();
-        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ChangeProbeService>());
         services.AddPlacementDirector<PartitionPlacement, PartitionPlacementDirector>();
         services.AddSingleton<PartitionKeeper>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<PartitionKeeper>());

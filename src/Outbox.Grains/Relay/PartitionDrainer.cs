@@ -7,124 +7,202 @@ using Outbox.Grains.Storage;
 namespace Outbox.Grains.Relay;
 
 /// <summary>
-/// The drain algorithm of one outbox partition, free of any hosting concern: it drains due rows in id order,
-/// one batch in flight at a time, publishes them, and removes them only after Kafka acknowledged them, under
-/// the ownership epoch its host took. The host (<see cref="OutboxPartitionGrain"/>) decides when to drain,
-/// retries failures and owns the epoch's lifecycle.
+/// Publishes one partition's rows, free of any hosting concern: it takes batches from the partition's
+/// <see cref="PartitionFeed"/> in order, publishes each, and has it completed (removed, parked or held) under the
+/// activation's epoch before it takes the next, so at most one acknowledged batch ever waits for its removal (what a
+/// crash publishes again). The host (<see cref="OutboxPartitionGrain"/>) decides when to drain and retries failures.
 /// </summary>
+/// <remarks>
+/// Per-key order: a batch goes out in order, one at a time; a row Kafka refused for now is published again before
+/// anything that follows it; a row refused for good is parked, and every row of its key this activation still holds
+/// is marked to wait behind it (rows the reader reads after the parking committed are marked by the database).
+/// </remarks>
 internal sealed partial class PartitionDrainer : IDisposable
 {
-    private readonly OutboxStore _store;
+    private readonly PartitionFeed _feed;
+    private readonly RelayReader _reader;
+    private readonly RelayCompleter _completer;
     private readonly IOutboxPublisher _publisher;
     private readonly RelayOptions _options;
     private readonly RelayMetrics _metrics;
     private readonly ILogger _logger;
-    private readonly AcknowledgedCompletion _completion;
-    private readonly ReadPosition _position;
     private readonly CancellationTokenSource _finishBatchThenStop = new();
 
-    public PartitionDrainer(int partition, long epoch, OutboxStore store, IOutboxPublisher publisher, RelayOptions options,
+    /// <summary>Rows refused for now, with the rows of their keys held back behind them: published again first.</summary>
+    private List<QueuedRow> _retry = [];
+
+    /// <summary>A completion whose outcome is unknown (the database failed): completed again before anything else.</summary>
+    private BatchCompletion? _owed;
+
+    /// <summary>The rows the last completion removed: gone from the database, though a read that began before may return them.</summary>
+    private HashSet<RowRef> _completed = [];
+
+    /// <summary>
+    /// Keys parked by this activation, with the number of the reader's first statement that saw the parking: rows of the
+    /// key read by an earlier statement were not marked by the database and are held here.
+    /// </summary>
+    private readonly Dictionary<string, long> _parkedKeys = new(StringComparer.Ordinal);
+
+    public PartitionDrainer(PartitionFeed feed, RelayReader reader, RelayCompleter completer, IOutboxPublisher publisher, RelayOptions options,
         RelayMetrics metrics, ILogger logger)
     {
-        Partition = partition;
-        Epoch = epoch;
-        _store = store;
+        _feed = feed;
+        _reader = reader;
+        _completer = completer;
         _publisher = publisher;
         _options = options;
         _metrics = metrics;
         _logger = logger;
-        _completion = new AcknowledgedCompletion(store, partition, epoch);
-        _position = new ReadPosition(options.SweepInterval);
     }
 
-    public int Partition { get; }
+    public int Partition => _feed.Partition;
 
     /// <summary>The ownership epoch this relay holds; its database writes are valid only while it is current.</summary>
-    public long Epoch { get; }
+    public long Epoch => _feed.Epoch;
 
-    /// <summary>Stopping: a drain in progress completes the batch in flight and reads no further.</summary>
+    /// <summary>Stopping: a drain in progress completes the batch in flight and takes no further.</summary>
     public void FinishBatchThenStop() => _finishBatchThenStop.Cancel();
 
     public void Dispose() => _finishBatchThenStop.Dispose();
 
-    /// <summary>Publishes batches until the partition has nothing due (or a graceful stop was asked for).</summary>
+    /// <summary>Publishes batches until the partition's queue is empty (or a graceful stop was asked for).</summary>
     internal async ValueTask DrainAsync(CancellationToken stopNow)
     {
-        // Every read begins at the partition's read position (ReadPosition): low enough that a row of a transaction
-        // that committed late, or a row that became publishable again, is read before any later row of its key, even
-        // within this drain; high enough that the read does not walk the index entries of rows removed long ago.
-        // A batch acknowledged by Kafka whose completion failed is completed first, not read and published again.
-        await _completion.SettleAsync(stopNow).ConfigureAwait(false);
-        var (batch, allowed) = await ReadAsync(_position.StartOfDrain(), inFlight: [], stopNow).ConfigureAwait(false);
-        while (batch.Count > 0)
+        if (_feed.Fenced) throw new PartitionFencedException(Partition, Epoch);
+        if (_owed is { } owed) await CompleteAsync(owed, stopNow).ConfigureAwait(false);
+        while (!_finishBatchThenStop.IsCancellationRequested)
         {
+            var (batch, held) = NextBatch();
+            if (batch.Count == 0 && held.Count == 0) return;
             var started = Stopwatch.GetTimestamp();
-            var outcomes = await _publisher.PublishAsync(Partition, batch, stopNow).ConfigureAwait(false);
-            var summary = BatchSummary.Of(batch, outcomes);
-            var more = BatchBudget.IsFull(batch, _options) && !_finishBatchThenStop.IsCancellationRequested;
-            if (more && summary.Completion.PublishedIds.Count == batch.Count)
+            var outcomes = batch.Count == 0 ? [] : await _publisher.PublishAsync(Partition, batch, stopNow).ConfigureAwait(false);
+            var result = Classify(batch, outcomes, held);
+            await CompleteAsync(result.Completion, stopNow).ConfigureAwait(false);
+            Record(result, started);
+            if (result.Retry.Count > 0)
             {
-                // Everything was acknowledged: read the next batch while this one is removed. The next batch is
-                // produced only after this completion committed, so at most one acknowledged batch is ever
-                // waiting for removal (what a crash re-publishes), and the key order is that of the ids.
-                var completing = _completion.CompleteAsync(summary.Completion, stopNow);
-                var next = ReadAsync(_position.Floor, summary.Completion.PublishedIds, stopNow);
-                await Task.WhenAll(completing, next).ConfigureAwait(false);
-                _position.Advance(allowed);
-                Record(batch, outcomes, summary, started);
-                (batch, allowed) = await next.ConfigureAwait(false);
-                continue;
+                _retry = result.Retry.ConvertAll(r => new QueuedRow(r, long.MaxValue));
+                throw new TransientPublishException(Partition, result.Retry.Count, result.FirstTransientError);
             }
-
-            if (!summary.Completion.IsEmpty)
-                await _completion.CompleteAsync(summary.Completion, stopNow).ConfigureAwait(false);
-            Record(batch, outcomes, summary, started);
-            if (summary.TransientFailures > 0)
-                throw new TransientPublishException(Partition, summary.TransientFailures, summary.FirstTransientError);
-            // Every row is removed or parked (rows held back behind a parked one wait with it): the floor may pass them.
-            _position.Advance(allowed);
-            if (!more) return;
-            // Rows were parked or held back: read again, where the parking now holds their keys back.
-            (batch, allowed) = await ReadAsync(_position.Floor, inFlight: [], stopNow).ConfigureAwait(false);
         }
-        _position.Advance(allowed);
     }
 
-    /// <summary>Reads a batch from <paramref name="start"/>; also returns the floor it allows once that batch is completed.</summary>
-    private async Task<(IReadOnlyList<OutboxRow> Batch, ReadPosition.Allowance Allowed)> ReadAsync(long start, IReadOnlyList<long> inFlight, CancellationToken stopNow)
+    /// <summary>One pass over a batch's outcomes, in batch order: what to remove, park, hold, and publish again.</summary>
+    /// <param name="batch">The rows published, in order.</param>
+    /// <param name="outcomes">Their outcomes, in the same order.</param>
+    /// <param name="held">Rows of keys parked earlier that were not published: they are held.</param>
+    internal static BatchResult Classify(IReadOnlyList<OutboxRow> batch, PublishOutcome[] outcomes, IReadOnlyList<OutboxRow> held)
     {
-        var read = await _store.ReadBatchAsync(Partition, Epoch, start, inFlight, _options.BatchSize, _options.BatchMaxBytes, stopNow).ConfigureAwait(false);
-        return (read.Rows, _position.Observe(read, full: read.Rows.Count > 0 && BatchBudget.IsFull(read.Rows, _options)));
-    }
-
-    /// <summary>How long the partition may sleep: until its next scheduled message or the safety sweep.</summary>
-    internal async ValueTask<TimeSpan> NextWakeAsync(CancellationToken cancellationToken)
-    {
-        var due = await _store.TimeUntilNextDueAsync(Partition, Epoch, cancellationToken).ConfigureAwait(false);
-        return due is { } d && d < _options.SweepInterval ? d : _options.SweepInterval;
-    }
-
-    private void Record(IReadOnlyList<OutboxRow> batch, PublishOutcome[] outcomes, BatchSummary summary, long started)
-    {
-        var now = DateTimeOffset.UtcNow;
+        var acknowledged = new List<OutboxRow>(batch.Count);
+        var parked = new List<(RowRef, string)>();
+        var holding = held.Select(RowRef.Of).ToList();
+        var retry = new List<OutboxRow>();
+        var parkedKeys = new HashSet<string>(StringComparer.Ordinal);
+        var retriedKeys = new HashSet<string>(StringComparer.Ordinal);
+        string? firstError = null;
+        var ackedAfterFailure = 0;
         for (var i = 0; i < batch.Count; i++)
         {
-            if (outcomes[i].Status == PublishStatus.Acknowledged)
-                _metrics.CommitToAck.Record((now - batch[i].CreatedAt).TotalSeconds);
+            var row = batch[i];
+            var outcome = outcomes[i];
+            switch (outcome.Status)
+            {
+                case PublishStatus.Acknowledged:
+                    if (parkedKeys.Contains(row.Key) || retriedKeys.Contains(row.Key)) ackedAfterFailure++;
+                    acknowledged.Add(row);
+                    break;
+                case PublishStatus.PermanentFailure:
+                    parked.Add((RowRef.Of(row), outcome.Error ?? "rejected by Kafka"));
+                    parkedKeys.Add(row.Key);
+                    break;
+                case PublishStatus.HeldBack when parkedKeys.Contains(row.Key):
+                    holding.Add(RowRef.Of(row));
+                    break;
+                default:
+                    // Refused for now, or held back behind a row refused for now: published again, in this order.
+                    retry.Add(row);
+                    firstError ??= outcome.Error;
+                    retriedKeys.Add(row.Key);
+                    break;
+            }
         }
-        _metrics.Published.Add(summary.Completion.PublishedIds.Count);
-        _metrics.PublishedBytes.Add(summary.AcknowledgedBytes);
-        if (summary.Completion.Parked.Count > 0)
+        // A key parked now holds whatever of it this activation still has, wherever it waits.
+        if (parkedKeys.Count > 0)
         {
-            _metrics.PublishFailures.Add(summary.Completion.Parked.Count, new KeyValuePair<string, object?>("error.type", "permanent"));
-            foreach (var (id, reason) in summary.Completion.Parked) LogParked(_logger, Partition, id, reason);
+            holding.AddRange(retry.Where(r => parkedKeys.Contains(r.Key)).Select(RowRef.Of));
+            retry.RemoveAll(r => parkedKeys.Contains(r.Key));
         }
-        if (summary.AckedAfterFailure > 0) LogAckedAfterFailure(_logger, Partition, summary.AckedAfterFailure);
-        if (summary.TransientFailures > 0)
-            _metrics.PublishFailures.Add(summary.TransientFailures, new KeyValuePair<string, object?>("error.type", "transient"));
-        _metrics.BatchSize.Record(batch.Count);
+        return new BatchResult(acknowledged, new BatchCompletion(acknowledged.ConvertAll(RowRef.Of), parked, holding), retry, firstError,
+            ackedAfterFailure, parkedKeys);
+    }
+
+    /// <summary>
+    /// The next rows to publish: those to retry first, else the next of the queue, without the rows completed last (a
+    /// partition that reads itself again may read them before their removal committed); rows of keys parked by this
+    /// activation that the database could not mark yet are returned apart, to be held.
+    /// </summary>
+    private (List<OutboxRow> Batch, List<OutboxRow> Held) NextBatch()
+    {
+        var taken = _retry.Count > 0 ? _retry : _feed.Take(_options.BatchSize, _options.BatchMaxBytes);
+        _retry = [];
+        var batch = new List<OutboxRow>(taken.Count);
+        var held = new List<OutboxRow>();
+        foreach (var (row, sequence) in taken)
+        {
+            if (_completed.Contains(RowRef.Of(row))) continue;
+            if (_parkedKeys.TryGetValue(row.Key, out var seen) && sequence < seen) held.Add(row);
+            else batch.Add(row);
+        }
+        return (batch, held);
+    }
+
+    private async Task CompleteAsync(BatchCompletion completion, CancellationToken stopNow)
+    {
+        if (completion.IsEmpty) return;
+        _owed = completion;
+        await _completer.CompleteAsync(Partition, Epoch, completion, stopNow).ConfigureAwait(false);
+        _owed = null;
+        _completed = [.. completion.Published];
+    }
+
+    private void Record(BatchResult result, long started)
+    {
+        // Rows of a key parked just now that the reader read before the parking committed are held when they come.
+        var seenFrom = _reader.NextSequence;
+        foreach (var key in result.ParkedKeys) _parkedKeys[key] = seenFrom;
+        var now = DateTimeOffset.UtcNow;
+        long bytes = 0;
+        foreach (var row in result.Acknowledged)
+        {
+            _metrics.CommitToAck.Record((now - row.CreatedAt).TotalSeconds);
+            bytes += row.Payload.Length;
+        }
+        _metrics.Published.Add(result.Acknowledged.Count);
+        _metrics.PublishedBytes.Add(bytes);
+        if (result.Completion.Parked.Count > 0)
+        {
+            _metrics.PublishFailures.Add(result.Completion.Parked.Count, new KeyValuePair<string, object?>("error.type", "permanent"));
+            foreach (var (row, reason) in result.Completion.Parked) LogParked(_logger, Partition, row.Id, reason);
+        }
+        if (result.AckedAfterFailure > 0) LogAckedAfterFailure(_logger, Partition, result.AckedAfterFailure);
+        if (result.Retry.Count > 0)
+            _metrics.PublishFailures.Add(result.Retry.Count, new KeyValuePair<string, object?>("error.type", "transient"));
+        if (result.Acknowledged.Count > 0) _metrics.BatchSize.Record(result.Acknowledged.Count);
         _metrics.DrainDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
+
+    /// <summary>What one publish attempt came to.</summary>
+    /// <param name="Acknowledged">Rows Kafka acknowledged, in order.</param>
+    /// <param name="Completion">What to remove, park and hold under the epoch fence.</param>
+    /// <param name="Retry">Rows to publish again first, in order.</param>
+    /// <param name="FirstTransientError">The first error of those, for the log.</param>
+    /// <param name="AckedAfterFailure">
+    /// Rows acknowledged although an earlier row of their key failed asynchronously in the same batch: Kafka holds them
+    /// ahead of it. Only a broker-side rejection or a timeout of one message but not the next can do this.
+    /// </param>
+    /// <param name="ParkedKeys">Keys with a row parked now.</param>
+    internal sealed record BatchResult(List<OutboxRow> Acknowledged, BatchCompletion Completion, List<OutboxRow> Retry, string? FirstTransientError,
+        int AckedAfterFailure, IReadOnlySet<string> ParkedKeys);
 
     [LoggerMessage(EventId = OutboxEventId.MessageParked, Level = LogLevel.Warning, Message = "Partition {Partition}: row {RowId} parked: {Reason}")]
     private static partial void LogParked(ILogger logger, int partition, long rowId, string reason);

@@ -13,6 +13,9 @@ namespace Outbox.Grains.Relay;
 /// </summary>
 internal static partial class RelayRetryPipeline
 {
+    /// <summary>The key the silo's one pipeline is registered under (a keyed service: a host may have pipelines of its own).</summary>
+    public const string Key = "outbox-relay-retry";
+
     public static ResiliencePipeline Create(RelayOptions options, ILogger logger) =>
         new ResiliencePipelineBuilder()
             .AddRetry(new RetryStrategyOptions

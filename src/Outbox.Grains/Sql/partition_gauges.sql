@@ -5,7 +5,7 @@
 select p.partition,
        (select count(*) from outbox.messages m where m.partition = p.partition) as backlog,
        (select count(*) from outbox.messages m
-         where m.partition = p.partition and m.deliver_at is not null and m.deliver_at > now()) as scheduled,
+         where m.partition = p.partition and m.deliver_at is not null and m.deliver_at > now() and m.deliver_at < 'infinity') as scheduled,
        (select count(*) from outbox.messages m
          where m.partition = p.partition and m.parked_at is not null
            and (m.deliver_at is not null or m.parked_at is not null)) as parked,

@@ -1,4 +1,5 @@
--- Per partition: owner, epoch, pause flag, backlog (due + scheduled), oldest pending age, parked rows.
+-- Per partition: owner, epoch, pause flag, backlog (due + scheduled + held), oldest pending age, parked rows. Rows held
+-- behind an earlier message of their key (deliver_at 'infinity') count in the backlog, not as scheduled.
 -- Aggregates over the primary key per partition; meant for operators, not for a hot path.
 select p.partition, p.owner, p.epoch, p.paused, p.activated_at, p.last_published_at,
        coalesce(m.backlog, 0) as backlog,
@@ -8,7 +9,7 @@ select p.partition, p.owner, p.epoch, p.paused, p.activated_at, p.last_published
 from outbox.partitions p
 left join lateral (
     select count(*) as backlog,
-           count(*) filter (where deliver_at > now()) as scheduled,
+           count(*) filter (where deliver_at > now() and deliver_at < 'infinity') as scheduled,
            count(*) filter (where parked_at is not null) as parked,
            min(created_at) filter (where parked_at is null and (deliver_at is null or deliver_at <= now())) as oldest
     from outbox.messages x where x.partition = p.partition

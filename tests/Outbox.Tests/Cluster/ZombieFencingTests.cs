@@ -1,3 +1,4 @@
+using Outbox.Grains.Relay;
 using Outbox.Grains.Storage;
 using Outbox.Tests.Infrastructure;
 using Outbox.Tools.Verification;
@@ -50,9 +51,9 @@ public sealed class ZombieFencingTests(ITestOutputHelper output) : ClusterTestBa
             insert into outbox.messages (partition, event_id, topic, key, payload, deliver_at)
             values ({fencedPartition}, gen_random_uuid(), 'fence-probe', 'fence-probe', '\x00', now() + interval '1 hour') returning id
             """);
-        var store = new OutboxStore(Db.DataSource, auditPublished: false);
+        await using var completer = new RelayCompleter(Db.DataSource, Microsoft.Extensions.Options.Options.Create(new RelayOptions()));
         await Assert.ThrowsAsync<PartitionFencedException>(() =>
-            store.CompleteAsync(fencedPartition, staleEpoch, new BatchCompletion([rowId], []), CancellationToken.None));
+            completer.CompleteAsync(fencedPartition, staleEpoch, new BatchCompletion([new RowRef(rowId, null)], [], []), CancellationToken.None));
         Assert.Equal(1, await Db.ScalarAsync($"select count(*) from outbox.messages where id = {rowId}"));
         await Db.ScalarAsync($"delete from outbox.messages where id = {rowId} returning 0");
 

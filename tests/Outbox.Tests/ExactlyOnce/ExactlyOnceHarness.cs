@@ -15,11 +15,14 @@ namespace Outbox.Tests.ExactlyOnce;
 /// </summary>
 internal sealed class ExactlyOnceHarness : IAsyncDisposable
 {
+    private const string Owner = "test-owner";
     private readonly NpgsqlDataSource _relayPool;
+    private readonly RelayCompleter _completer;
 
-    private ExactlyOnceHarness(NpgsqlDataSource relayPool, OutboxStore store, ExactlyOnceDelivery delivery)
+    private ExactlyOnceHarness(NpgsqlDataSource relayPool, OutboxStore store, RelayCompleter completer, ExactlyOnceDelivery delivery)
     {
         _relayPool = relayPool;
+        _completer = completer;
         Store = store;
         Delivery = delivery;
     }
@@ -45,18 +48,19 @@ internal sealed class ExactlyOnceHarness : IAsyncDisposable
     {
         var progressTopic = kafka.CreateTopic("progress", TestDatabase.Partitions);
         var relayPool = NpgsqlDataSource.Create(database.ConnectionString);
-        var store = new OutboxStore(relayPool, auditPublished: false);
+        var store = new OutboxStore(relayPool);
+        var completer = new RelayCompleter(relayPool, Microsoft.Extensions.Options.Options.Create(new RelayOptions { Delivery = DeliveryMode.ExactlyOnce }));
         var delivery = await ExactlyOnceDelivery.StartAsync(Connection(kafka), ProducerSettings(kafka), Options(progressTopic), TestDatabase.Partitions,
-            store, NullLoggerFactory.Instance, CancellationToken.None);
-        return new ExactlyOnceHarness(relayPool, store, delivery);
+            completer, NullLoggerFactory.Instance, CancellationToken.None);
+        return new ExactlyOnceHarness(relayPool, store, completer, delivery);
     }
 
     /// <summary>Takes a new epoch for the partition, then starts its transactional session (which reconciles).</summary>
     public async Task<PartitionActivation> ActivateAsync(int partition)
     {
-        var epoch = await Store.ActivateAsync(partition, "test-owner", CancellationToken.None);
+        var epoch = await Store.ActivateAsync(partition, Owner, CancellationToken.None);
         var publisher = await Delivery.ActivateAsync(partition, epoch, CancellationToken.None);
-        return new PartitionActivation(partition, epoch, publisher, Store);
+        return new PartitionActivation(partition, epoch, publisher, new ChangeFeed(_relayPool), _completer);
     }
 
     /// <summary>Keys that fall into <paramref name="partition"/>.</summary>
@@ -64,21 +68,35 @@ internal sealed class ExactlyOnceHarness : IAsyncDisposable
         Enumerable.Range(0, 10_000).Select(i => $"{prefix}-{i}")
             .Where(k => OutboxPartitioner.PartitionOf(k, TestDatabase.Partitions) == partition).Take(count).ToArray();
 
-    public ValueTask DisposeAsync() => _relayPool.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _completer.DisposeAsync();
+        await _relayPool.DisposeAsync();
+    }
 }
 
 /// <summary>One activation of one partition in exactly-once mode.</summary>
-internal sealed class PartitionActivation(int partition, long epoch, TransactionalPublisher publisher, OutboxStore store) : IAsyncDisposable
+internal sealed class PartitionActivation(int partition, long epoch, TransactionalPublisher publisher, ChangeFeed reader, RelayCompleter completer)
+    : IAsyncDisposable
 {
-    /// <summary>Reads the partition's due rows and publishes them in one transaction; removes them unless <paramref name="removeRows"/> is false (a crash before the delete).</summary>
-    internal async Task<(int Read, BatchSummary Summary)> PublishNextBatchAsync(bool removeRows = true)
+    /// <summary>
+    /// Reads the partition's rows (the reader's catch-up read) and publishes them in one transaction; removes them unless
+    /// <paramref name="removeRows"/> is false (a crash before the delete).
+    /// </summary>
+    internal async Task<(int Read, PartitionDrainer.BatchResult Result)> PublishNextBatchAsync(bool removeRows = true)
     {
-        var batch = (await store.ReadBatchAsync(partition, epoch, start: 0, inFlight: [], limit: 1000, maxBytes: new RelayOptions().BatchMaxBytes, CancellationToken.None)).Rows;
+        var read = await reader.MaintainAsync("test-owner", new MaintenanceRequest([new CatchUpRead(partition, epoch, 0)], [], []), 1000,
+            new RelayOptions().BatchMaxBytes, 1000, CancellationToken.None);
+        var batch = read.Rows.Select(r => r.Row).OrderBy(r => r.Id).ToArray();
         var outcomes = await publisher.PublishAsync(partition, batch, CancellationToken.None);
-        var summary = BatchSummary.Of(batch, outcomes);
-        if (removeRows && !summary.Completion.IsEmpty) await store.CompleteAsync(partition, epoch, summary.Completion, CancellationToken.None);
-        return (batch.Count, summary);
+        var result = PartitionDrainer.Classify(batch, outcomes, []);
+        if (removeRows && !result.Completion.IsEmpty) await completer.CompleteAsync(partition, epoch, result.Completion, CancellationToken.None);
+        return (batch.Length, result);
     }
 
-    public ValueTask DisposeAsync() => publisher.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await publisher.DisposeAsync();
+        await reader.DisposeAsync();
+    }
 }

@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text;
 using Outbox.Grains.ExactlyOnce;
+using Outbox.Grains.Storage;
 using Outbox.Grains.Relay;
 
 namespace Outbox.Tests.ExactlyOnce;
@@ -39,22 +40,31 @@ public sealed class ExactlyOnceSettingsTests
     }
 
     [Fact]
-    public void AProgressRecordKeepsItsEpochAndIdsAndStoresRunsOfIdsAsRanges()
+    public void AProgressRecordKeepsItsEpochRowsAndEventIdsAndStoresRunsOfIdsAsRanges()
     {
-        var record = new ProgressRecord(7, [101, 102, 103, 200, 205, 206]);
+        var record = new ProgressRecord(7, new long[] { 101, 102, 103, 200, 205, 206 }.Select(id => new RowRef(id, Guid.NewGuid())).ToArray());
 
         var encoded = record.Encode();
 
-        Assert.Equal("""{"epoch":7,"ids":[[101,103],[200,200],[205,206]]}""", Encoding.UTF8.GetString(encoded));
+        Assert.StartsWith(""""{"epoch":7,"ids":[[101,103],[200,200],[205,206]],"events":"""", Encoding.UTF8.GetString(encoded), StringComparison.Ordinal);
         var decoded = ProgressRecord.Decode(encoded);
         Assert.Equal(7, decoded.Epoch);
-        Assert.Equal(record.Ids, decoded.Ids);
+        Assert.Equal(record.Rows, decoded.Rows);
+    }
+
+    [Fact]
+    public void AProgressRecordOfAnEarlierVersionNamesItsRowsByIdAlone()
+    {
+        var decoded = ProgressRecord.Decode(Encoding.UTF8.GetBytes("""{"epoch":3,"ids":[[5,6]]}"""));
+
+        Assert.Equal([new RowRef(5, null), new RowRef(6, null)], decoded.Rows);
     }
 
     [Theory]
     [InlineData("not json")]
     [InlineData("""{"epoch":1}""")]
     [InlineData("""{"epoch":1,"ids":[[5,2]]}""")]
+    [InlineData("""{"epoch":1,"ids":[[5,6]],"events":"AAAA"}""")]
     public void AProgressRecordInAnotherFormatIsAnErrorThatSaysSo(string value)
     {
         var error = Assert.Throws<InvalidDataException>(() => ProgressRecord.Decode(Encoding.UTF8.GetBytes(value)));

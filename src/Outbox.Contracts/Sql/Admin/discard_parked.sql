@@ -1,8 +1,8 @@
 -- Gives up on the selected parked messages: moves them to outbox.discarded with who, when and why (the audit
 -- record), in one statement, and wakes the partition's owner so later messages of their keys flow again.
--- The first remaining message of each discarded key is marked due (deliver_at, if it had none, becomes now): the
--- relay's read position may be past the messages held back behind the discarded one, and a due row below the
--- position is where the relay's next read begins (read_batch.sql), so they are read in their order.
+-- The rows held behind a discarded message (deliver_at 'infinity') are released (deliver_at null; the update trigger
+-- gives them this transaction as tx), up to the next row that still holds their key back: the relay's change feed
+-- returns them in one window, in id order.
 -- An operator's change is durable even on the relay's pool, which commits asynchronously.
 set local synchronous_commit = on;
 with moved as (
@@ -22,12 +22,14 @@ audited as (
 ),
 released as (
     update outbox.messages m
-    set deliver_at = coalesce(m.deliver_at, now())
-    where m.partition = @partition
-      and m.id in (select min(r.id) from outbox.messages r
-                   where r.partition = @partition and r.key in (select key from moved)
-                     and r.id not in (select id from moved)
-                   group by r.key)
+    set deliver_at = null
+    where m.partition = @partition and m.deliver_at = 'infinity' and m.parked_at is null
+      and m.key in (select key from moved)
+      and not exists (select 1 from outbox.messages b
+                      where b.partition = @partition and b.key = m.key and b.id < m.id
+                        and b.id not in (select id from moved)
+                        and (b.parked_at is not null or (b.deliver_at > now() and b.deliver_at < 'infinity')))
     returning 1
 )
-select (select count(*) from audited), (select count(*) from (select pg_notify('outbox_drain', @partition::text)) n);
+select (select count(*) from audited), (select count(*) from (select pg_notify('outbox_drain', @partition::text)) n),
+       (select count(*) from released);
