@@ -12,6 +12,8 @@ public static class OutboxMessageValidator
         ValidateTopic(message.Topic);
         if (string.IsNullOrEmpty(message.Key))
             throw new OutboxValidationException("Key must not be empty: it is the ordering key and the Kafka message key.");
+        RefuseNul(message.Key, "Key");
+        if (message.EventType is { } type) RefuseNul(type, "EventType");
         if (Encoding.UTF8.GetByteCount(message.Key) > OutboxLimits.MaxKeyBytes)
             throw new OutboxValidationException($"Key is longer than {OutboxLimits.MaxKeyBytes} bytes.");
         if (message.Payload.Length > OutboxLimits.MaxPayloadBytes)
@@ -48,6 +50,13 @@ public static class OutboxMessageValidator
         }
     }
 
+    /// <summary>PostgreSQL's text cannot hold U+0000 (it refuses it with 22021, failing the writer's transaction).</summary>
+    private static void RefuseNul(string value, string what)
+    {
+        if (value.Contains('\0', StringComparison.Ordinal))
+            throw new OutboxValidationException($"{what} contains a NUL character (U+0000), which PostgreSQL cannot store in text.");
+    }
+
     private static void ValidateHeaders(IReadOnlyDictionary<string, string>? headers)
     {
         if (headers is null) return;
@@ -62,6 +71,8 @@ public static class OutboxMessageValidator
                     $"Header name '{name}' is empty, longer than {OutboxLimits.MaxHeaderNameBytes} bytes, or reserved (traceparent, tracestate and names starting with '{OutboxLimits.ReservedHeaderPrefix}' are written by the relay).");
             if (value is null)
                 throw new OutboxValidationException($"Header '{name}' has a null value.");
+            RefuseNul(name, "A header name");
+            RefuseNul(value, $"Header '{name}'");
             if (Encoding.UTF8.GetByteCount(value) > OutboxLimits.MaxHeaderValueBytes)
                 throw new OutboxValidationException($"Header '{name}' is longer than {OutboxLimits.MaxHeaderValueBytes} bytes.");
         }

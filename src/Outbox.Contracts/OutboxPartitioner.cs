@@ -12,15 +12,24 @@ public static class OutboxPartitioner
     /// <summary>The outbox partition (0 to <paramref name="partitionCount"/> - 1) of ordering key <paramref name="key"/>.</summary>
     public static int PartitionOf(string key, int partitionCount)
     {
-        ArgumentException.ThrowIfNullOrEmpty(key);
         ArgumentOutOfRangeException.ThrowIfLessThan(partitionCount, 1);
+        return KeyHash(key) % partitionCount;
+    }
+
+    /// <summary>
+    /// The key's murmur2 without its sign bit, as outbox.murmur2 returns it: the partition is this modulo the partition
+    /// count, which the C# writer leaves to the database (it need not know the count).
+    /// </summary>
+    internal static int KeyHash(string key)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
         var length = Encoding.UTF8.GetByteCount(key);
         var rented = length <= 256 ? null : ArrayPool<byte>.Shared.Rent(length);
         Span<byte> bytes = rented ?? stackalloc byte[256];
         Encoding.UTF8.GetBytes(key, bytes);
         var hash = Murmur2(bytes[..length]);
         if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
-        return (hash & 0x7fffffff) % partitionCount;
+        return hash & 0x7fffffff;
     }
 
     /// <summary>Kafka's murmur2 (org.apache.kafka.common.utils.Utils.murmur2).</summary>

@@ -11,7 +11,8 @@ namespace Outbox.Contracts;
 /// </summary>
 public static class OutboxWriter
 {
-    private static readonly string EnqueueSql = SqlResource.Read(typeof(OutboxWriter).Assembly, "Sql.enqueue_batch.sql");
+    private static readonly string EnqueueOneSql = SqlResource.Read(typeof(OutboxWriter).Assembly, "Sql.enqueue_one.sql");
+    private static readonly string EnqueueBatchSql = SqlResource.Read(typeof(OutboxWriter).Assembly, "Sql.enqueue_batch.sql");
 
     /// <summary>Enqueues one message. Throws <see cref="OutboxValidationException"/> before writing anything if it is invalid.</summary>
     public static Task EnqueueAsync(this NpgsqlTransaction transaction, OutboxMessage message, CancellationToken cancellationToken = default) =>
@@ -32,17 +33,11 @@ public static class OutboxWriter
         foreach (var message in messages) OutboxMessageValidator.Validate(message);
 
         var (traceparent, tracestate) = CurrentTraceContext();
-        await using var command = new NpgsqlCommand(EnqueueSql, transaction.Connection, transaction);
-        var p = command.Parameters;
-        p.Add(Array("topics", NpgsqlDbType.Text, messages, m => m.Topic));
-        p.Add(Array("keys", NpgsqlDbType.Text, messages, m => m.Key));
-        p.Add(Array("payloads", NpgsqlDbType.Bytea, messages, m => m.Payload.ToArray()));
-        p.Add(Array("headers", NpgsqlDbType.Text, messages, m => m.Headers is null ? null : System.Text.Json.JsonSerializer.Serialize(m.Headers)));
-        p.Add(Array("event_types", NpgsqlDbType.Text, messages, m => m.EventType));
-        p.Add(Array("deliver_ats", NpgsqlDbType.TimestampTz, messages, m => m.DeliverAt?.UtcDateTime));
-        p.Add(Array("event_ids", NpgsqlDbType.Uuid, messages, m => m.EventId));
-        p.Add(Array("traceparents", NpgsqlDbType.Text, messages, _ => traceparent));
-        p.Add(Array("tracestates", NpgsqlDbType.Text, messages, _ => tracestate));
+        await using var command = messages.Count == 1
+            ? OneCommand(messages[0], traceparent, tracestate)
+            : BatchCommand(messages, traceparent, tracestate);
+        command.Connection = transaction.Connection;
+        command.Transaction = transaction;
         try
         {
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -53,6 +48,43 @@ public static class OutboxWriter
             throw new OutboxValidationException(e.MessageText, e);
         }
     }
+
+    private static NpgsqlCommand OneCommand(OutboxMessage message, string? traceparent, string? tracestate)
+    {
+        var command = new NpgsqlCommand(EnqueueOneSql);
+        var p = command.Parameters;
+        p.AddWithValue("hash", OutboxPartitioner.KeyHash(message.Key));
+        p.AddWithValue("event_id", message.EventId);
+        p.AddWithValue("topic", message.Topic);
+        p.AddWithValue("key", message.Key);
+        p.AddWithValue("payload", message.Payload.ToArray());
+        p.Add(new NpgsqlParameter("headers", NpgsqlDbType.Text) { Value = Headers(message) ?? (object)DBNull.Value });
+        p.Add(new NpgsqlParameter("event_type", NpgsqlDbType.Text) { Value = message.EventType ?? (object)DBNull.Value });
+        p.Add(new NpgsqlParameter("deliver_at", NpgsqlDbType.TimestampTz) { Value = message.DeliverAt?.UtcDateTime ?? (object)DBNull.Value });
+        p.Add(new NpgsqlParameter("traceparent", NpgsqlDbType.Text) { Value = traceparent ?? (object)DBNull.Value });
+        p.Add(new NpgsqlParameter("tracestate", NpgsqlDbType.Text) { Value = tracestate ?? (object)DBNull.Value });
+        return command;
+    }
+
+    private static NpgsqlCommand BatchCommand(IReadOnlyList<OutboxMessage> messages, string? traceparent, string? tracestate)
+    {
+        var command = new NpgsqlCommand(EnqueueBatchSql);
+        var p = command.Parameters;
+        p.Add(Array("hashes", NpgsqlDbType.Integer, messages, m => OutboxPartitioner.KeyHash(m.Key)));
+        p.Add(Array("topics", NpgsqlDbType.Text, messages, m => m.Topic));
+        p.Add(Array("keys", NpgsqlDbType.Text, messages, m => m.Key));
+        p.Add(Array("payloads", NpgsqlDbType.Bytea, messages, m => m.Payload.ToArray()));
+        p.Add(Array("headers", NpgsqlDbType.Text, messages, Headers));
+        p.Add(Array("event_types", NpgsqlDbType.Text, messages, m => m.EventType));
+        p.Add(Array("deliver_ats", NpgsqlDbType.TimestampTz, messages, m => m.DeliverAt?.UtcDateTime));
+        p.Add(Array("event_ids", NpgsqlDbType.Uuid, messages, m => m.EventId));
+        p.Add(Array("traceparents", NpgsqlDbType.Text, messages, _ => traceparent));
+        p.Add(Array("tracestates", NpgsqlDbType.Text, messages, _ => tracestate));
+        return command;
+    }
+
+    private static string? Headers(OutboxMessage message) =>
+        message.Headers is null ? null : System.Text.Json.JsonSerializer.Serialize(message.Headers);
 
     private static NpgsqlParameter Array<T>(string name, NpgsqlDbType type, IReadOnlyList<OutboxMessage> messages,
         Func<OutboxMessage, T> select)

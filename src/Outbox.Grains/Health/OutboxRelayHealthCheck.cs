@@ -1,22 +1,22 @@
 using Confluent.Kafka;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
-using Npgsql;
 using Orleans.Runtime;
-using Outbox.Grains.Hosting;
 using Outbox.Grains.Publishing;
+using Outbox.Grains.Relay;
 
 namespace Outbox.Grains.Health;
 
 /// <summary>
-/// Readiness of the relay in this host: the database answers, a Kafka broker answers, the silo is an active member
-/// of its Orleans cluster (partitions are placed on it), and the host is not shutting down. The report's data
-/// names each part (<c>database</c>, <c>kafka</c>, <c>cluster</c>, <c>shuttingDown</c>). Results are cached
-/// briefly, so probes cannot load the database or Kafka however often they come.
+/// Readiness of the relay in this host: the database answers the relay (its reader's statements, which run every few
+/// milliseconds, succeeded lately), a Kafka broker answers, the silo is an active member of its Orleans cluster
+/// (partitions are placed on it), and the host is not shutting down. The report's data names each part
+/// (<c>database</c>, <c>kafka</c>, <c>cluster</c>, <c>shuttingDown</c>). Results are cached briefly, so probes cannot
+/// load Kafka however often they come, and the database answer costs no query at all: probes cannot wait behind other
+/// users of a pool either (a flood of /status requests, say).
 /// </summary>
 internal sealed class OutboxRelayHealthCheck(
-    [FromKeyedServices(OutboxDataSources.Status)] NpgsqlDataSource dataSource,
+    RelayReader reader,
     RelayProducer producer,
     IClusterMembershipService membership,
     ILocalSiloDetails silo,
@@ -24,6 +24,9 @@ internal sealed class OutboxRelayHealthCheck(
 {
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>The reader retries every second while the database is away; a few seconds without an answer is an outage.</summary>
+    private static readonly TimeSpan ReaderSilence = TimeSpan.FromSeconds(5);
     private readonly SemaphoreSlim _gate = new(1, 1);
     private (DateTime At, Readiness Value)? _last;
     private volatile Readiness? _lastValue;
@@ -55,7 +58,7 @@ internal sealed class OutboxRelayHealthCheck(
         {
             if (_last is { } cached && DateTime.UtcNow - cached.At < CacheFor) return cached.Value;
             var value = new Readiness(
-                Database: await DatabaseAnswersAsync(cancellationToken).ConfigureAwait(false),
+                Database: reader.AnsweredWithin(ReaderSilence),
                 Kafka: KafkaAnswers(),
                 Cluster: IsActiveMember(),
                 ShuttingDown: lifetime.ApplicationStopping.IsCancellationRequested);
@@ -70,22 +73,6 @@ internal sealed class OutboxRelayHealthCheck(
     }
 
     private bool IsActiveMember() => membership.CurrentSnapshot.GetSiloStatus(silo.SiloAddress) == SiloStatus.Active;
-
-    private async Task<bool> DatabaseAnswersAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(CheckTimeout);
-            await using var command = dataSource.CreateCommand("select 1");
-            await command.ExecuteScalarAsync(timeout.Token).ConfigureAwait(false);
-            return true;
-        }
-        catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException)
-        {
-            return false;
-        }
-    }
 
     private bool KafkaAnswers()
     {

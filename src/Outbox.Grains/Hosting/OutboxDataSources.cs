@@ -30,9 +30,12 @@ public static class OutboxDataSources
         builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
         // Waiting for a pooled connection is the throttle; give it time rather than failing under load.
         builder.ConnectionStringBuilder.Timeout = 30;
-        // Completing a batch need not wait for the WAL flush: if the database crashes before it is durable the
-        // rows come back and are re-published (a duplicate, never a loss). Epoch changes opt back in.
-        builder.ConnectionStringBuilder.Options = "-c synchronous_commit=off";
+        // The reader's releases and holds need not wait for the WAL flush: lost in a crash, they are lost with the
+        // database's incarnation, after which every partition reads itself again. Completions and epoch changes opt
+        // back in (Storage/CompletionStatement.cs, Storage/OutboxStore.cs). The relay's statements are prepared once
+        // per connection and their generic plans read by the indexes whatever the parameters: planning them anew for
+        // each execution (PostgreSQL's choice while it compares) would cost more than running them.
+        builder.ConnectionStringBuilder.Options = "-c synchronous_commit=off -c plan_cache_mode=force_generic_plan";
         return builder.Build();
     }
 

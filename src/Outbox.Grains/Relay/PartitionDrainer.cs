@@ -34,8 +34,14 @@ internal sealed partial class PartitionDrainer : IDisposable
     /// <summary>A completion whose outcome is unknown (the database failed): completed again before anything else.</summary>
     private BatchCompletion? _owed;
 
-    /// <summary>The rows the last completion removed: gone from the database, though a read that began before may return them.</summary>
-    private HashSet<RowRef> _completed = [];
+    /// <summary>
+    /// The rows the last completions removed. A read that began before a removal committed may return them again (after a
+    /// change of database, say): they are removed again, not published again. A few batches cover every such read, since
+    /// the queue holds at most two batches besides the one in flight.
+    /// </summary>
+    private readonly Queue<HashSet<RowRef>> _removed = new();
+
+    private const int RemovedBatchesKept = 4;
 
     /// <summary>
     /// Keys parked by this activation, with the number of the reader's first statement that saw the parking: rows of the
@@ -72,11 +78,11 @@ internal sealed partial class PartitionDrainer : IDisposable
         if (_owed is { } owed) await CompleteAsync(owed, stopNow).ConfigureAwait(false);
         while (!_finishBatchThenStop.IsCancellationRequested)
         {
-            var (batch, held) = NextBatch();
-            if (batch.Count == 0 && held.Count == 0) return;
+            var (batch, held, removed) = NextBatch();
+            if (batch.Count == 0 && held.Count == 0 && removed.Count == 0) return;
             var started = Stopwatch.GetTimestamp();
             var outcomes = batch.Count == 0 ? [] : await _publisher.PublishAsync(Partition, batch, stopNow).ConfigureAwait(false);
-            var result = Classify(batch, outcomes, held);
+            var result = Classify(batch, outcomes, held, removed);
             await CompleteAsync(result.Completion, stopNow).ConfigureAwait(false);
             Record(result, started);
             if (result.Retry.Count > 0)
@@ -91,7 +97,9 @@ internal sealed partial class PartitionDrainer : IDisposable
     /// <param name="batch">The rows published, in order.</param>
     /// <param name="outcomes">Their outcomes, in the same order.</param>
     /// <param name="held">Rows of keys parked earlier that were not published: they are held.</param>
-    internal static BatchResult Classify(IReadOnlyList<OutboxRow> batch, PublishOutcome[] outcomes, IReadOnlyList<OutboxRow> held)
+    /// <param name="removedBefore">Rows acknowledged by an earlier batch that a read returned again: they are removed again.</param>
+    internal static BatchResult Classify(IReadOnlyList<OutboxRow> batch, PublishOutcome[] outcomes, IReadOnlyList<OutboxRow> held,
+        IReadOnlyList<RowRef> removedBefore)
     {
         var acknowledged = new List<OutboxRow>(batch.Count);
         var parked = new List<(RowRef, string)>();
@@ -132,28 +140,30 @@ internal sealed partial class PartitionDrainer : IDisposable
             holding.AddRange(retry.Where(r => parkedKeys.Contains(r.Key)).Select(RowRef.Of));
             retry.RemoveAll(r => parkedKeys.Contains(r.Key));
         }
-        return new BatchResult(acknowledged, new BatchCompletion(acknowledged.ConvertAll(RowRef.Of), parked, holding), retry, firstError,
-            ackedAfterFailure, parkedKeys);
+        return new BatchResult(acknowledged, new BatchCompletion([.. removedBefore, .. acknowledged.Select(RowRef.Of)], parked, holding), retry,
+            firstError, ackedAfterFailure, parkedKeys);
     }
 
     /// <summary>
-    /// The next rows to publish: those to retry first, else the next of the queue, without the rows completed last (a
-    /// partition that reads itself again may read them before their removal committed); rows of keys parked by this
-    /// activation that the database could not mark yet are returned apart, to be held.
+    /// The next rows to publish: those to retry first, else the next of the queue. Rows removed lately that a read
+    /// returned again are returned apart, to be removed again; so are rows of keys parked by this activation that the
+    /// database could not hold yet, to be held.
     /// </summary>
-    private (List<OutboxRow> Batch, List<OutboxRow> Held) NextBatch()
+    private (List<OutboxRow> Batch, List<OutboxRow> Held, List<RowRef> Removed) NextBatch()
     {
         var taken = _retry.Count > 0 ? _retry : _feed.Take(_options.BatchSize, _options.BatchMaxBytes);
         _retry = [];
         var batch = new List<OutboxRow>(taken.Count);
         var held = new List<OutboxRow>();
+        var removed = new List<RowRef>();
         foreach (var (row, sequence) in taken)
         {
-            if (_completed.Contains(RowRef.Of(row))) continue;
-            if (_parkedKeys.TryGetValue(row.Key, out var seen) && sequence < seen) held.Add(row);
+            var reference = RowRef.Of(row);
+            if (_removed.Any(r => r.Contains(reference))) removed.Add(reference);
+            else if (_parkedKeys.TryGetValue(row.Key, out var seen) && sequence < seen) held.Add(row);
             else batch.Add(row);
         }
-        return (batch, held);
+        return (batch, held, removed);
     }
 
     private async Task CompleteAsync(BatchCompletion completion, CancellationToken stopNow)
@@ -162,7 +172,8 @@ internal sealed partial class PartitionDrainer : IDisposable
         _owed = completion;
         await _completer.CompleteAsync(Partition, Epoch, completion, stopNow).ConfigureAwait(false);
         _owed = null;
-        _completed = [.. completion.Published];
+        if (_removed.Count == RemovedBatchesKept) _removed.Dequeue();
+        _removed.Enqueue([.. completion.Published]);
     }
 
     private void Record(BatchResult result, long started)

@@ -22,8 +22,7 @@ internal sealed class RelayCompleter : ILifecycleParticipant<ISiloLifecycle>, IA
     public RelayCompleter(NpgsqlDataSource dataSource, IOptions<RelayOptions> options)
     {
         var relay = options.Value;
-        _statement = new CompletionStatement(dataSource, auditPublished: relay.AuditRetention > TimeSpan.Zero,
-            durable: relay.Delivery == DeliveryMode.ExactlyOnce);
+        _statement = new CompletionStatement(dataSource, auditPublished: relay.AuditRetention > TimeSpan.Zero);
         _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
     }
 

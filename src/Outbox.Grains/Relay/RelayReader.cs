@@ -52,8 +52,9 @@ internal sealed partial class RelayReader : ILifecycleParticipant<ISiloLifecycle
     private FeedSnapshot? _window;
     private DateTime _incarnation;
     private bool _busy;
-    private int _nudged;
+    private readonly SemaphoreSlim _nudge = new(0, 1);
     private long _nextSweep;
+    private long _lastAnswer;
 
     public RelayReader(NpgsqlDataSource dataSource, IOptions<RelayOptions> relay, IOptions<WakeOptions> wake,
         ILocalSiloDetails silo, ILogger<RelayReader> logger)
@@ -64,6 +65,13 @@ internal sealed partial class RelayReader : ILifecycleParticipant<ISiloLifecycle
         _owner = silo.Name;
         _logger = logger;
     }
+
+    /// <summary>
+    /// Whether the reader's statements succeeded within <paramref name="age"/>: the relay's own view of whether the
+    /// database answers it, at no cost (readiness asks this rather than taking a connection of its own).
+    /// </summary>
+    public bool AnsweredWithin(TimeSpan age) =>
+        Volatile.Read(ref _lastAnswer) is var last and not 0 && Stopwatch.GetElapsedTime(last) <= age;
 
     /// <summary>The number the reader's next statement will carry: rows of statements numbered lower were read before now.</summary>
     public long NextSequence => Interlocked.Read(ref _sequence) + 1;
@@ -101,6 +109,7 @@ internal sealed partial class RelayReader : ILifecycleParticipant<ISiloLifecycle
     {
         await _statements.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
+        _nudge.Dispose();
     }
 
     private Task OnActive(CancellationToken cancellationToken)
@@ -115,21 +124,28 @@ internal sealed partial class RelayReader : ILifecycleParticipant<ISiloLifecycle
         await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private void Nudge() => Volatile.Write(ref _nudged, 1);
+    /// <summary>Runs the next cycle now rather than at the next interval.</summary>
+    private void Nudge()
+    {
+        lock (_nudge)
+        {
+            if (_nudge.CurrentCount == 0) _nudge.Release();
+        }
+    }
 
     private async Task RunAsync(CancellationToken cancellationToken)
     {
         var failing = true;
-        using var timer = new PeriodicTimer(_wake.ProbeInterval);
         try
         {
             while (!cancellationToken.IsCancellationRequested)
             {
-                // A nudge (a partition registered or was woken) goes on at once; otherwise the next tick.
-                if (Interlocked.Exchange(ref _nudged, 0) == 0) await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false);
+                // A nudge (a partition registered or was woken) goes on at once; otherwise after the interval.
+                await _nudge.WaitAsync(_wake.ProbeInterval, cancellationToken).ConfigureAwait(false);
                 try
                 {
                     await CycleAsync(cancellationToken).ConfigureAwait(false);
+                    Volatile.Write(ref _lastAnswer, Stopwatch.GetTimestamp());
                     if (failing) LogRunning(_logger);
                     failing = false;
                 }

@@ -138,23 +138,7 @@ internal sealed class ChangeFeed(NpgsqlDataSource dataSource) : IAsyncDisposable
 
     private async Task<NpgsqlCommand> CommandAsync(string sql, CancellationToken cancellationToken)
     {
-        if (_connection is null)
-        {
-            var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                // The statements are prepared once per connection; their generic plans read by the indexes whatever the
-                // parameters, and planning the statements anew for every cycle would cost more than running them.
-                await using var setup = new NpgsqlCommand("set plan_cache_mode = force_generic_plan", connection);
-                await setup.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch
-            {
-                await connection.DisposeAsync().ConfigureAwait(false);
-                throw;
-            }
-            _connection = connection;
-        }
+        _connection ??= await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         return new NpgsqlCommand(sql, _connection);
     }
 

@@ -6,11 +6,13 @@ namespace Outbox.Grains.Storage;
 
 /// <summary>
 /// Runs complete.sql for the completions of any number of partitions at once, on one connection of the relay's pool
-/// that the completer keeps. In exactly-once mode each completion commits durably (synchronous_commit on): a removal
-/// lost in a crash would publish its batch again after the next Kafka transaction committed. Not thread-safe: one
-/// completer loop uses it.
+/// that the completer keeps. Completions commit durably (synchronous_commit on, which the relay's pool turns off for
+/// its other statements): a removal lost in a crash of PostgreSQL would bring a published row back, to be published
+/// again, and in exactly-once mode after the next Kafka transaction committed, where no reconciliation finds it. One
+/// completion covers many partitions' batches, so its WAL flush costs little per row. Not thread-safe: one completer
+/// loop uses it.
 /// </summary>
-internal sealed class CompletionStatement(NpgsqlDataSource dataSource, bool auditPublished, bool durable) : IAsyncDisposable
+internal sealed class CompletionStatement(NpgsqlDataSource dataSource, bool auditPublished) : IAsyncDisposable
 {
     private static readonly string CompleteSql = SqlResource.Read(typeof(CompletionStatement).Assembly, "Sql.complete.sql");
 
@@ -20,14 +22,8 @@ internal sealed class CompletionStatement(NpgsqlDataSource dataSource, bool audi
     public async Task<IReadOnlyDictionary<int, CompletionResult>> CompleteAsync(IReadOnlyList<(int Partition, long Epoch, BatchCompletion Completion)> batches,
         CancellationToken cancellationToken)
     {
-        var connection = _connection ??= await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var tx = durable ? await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false) : null;
-        if (tx is not null)
-        {
-            await using var sync = new NpgsqlCommand("set local synchronous_commit = on", connection, tx);
-            await sync.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-        await using var command = new NpgsqlCommand(CompleteSql, connection, tx);
+        var connection = _connection ??= await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(CompleteSql, connection);
         var p = command.Parameters;
         p.AddWithValue("audit", auditPublished);
         p.Add(Array("partitions", NpgsqlDbType.Integer, batches.Select(b => b.Partition)));
@@ -51,8 +47,23 @@ internal sealed class CompletionStatement(NpgsqlDataSource dataSource, bool audi
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 results[reader.GetInt32(0)] = new CompletionResult(reader.GetBoolean(1), (int)reader.GetInt64(2), (int)reader.GetInt64(3));
         }
-        if (tx is not null) await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
         return results;
+    }
+
+    private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var durable = new NpgsqlCommand("set synchronous_commit = on", connection);
+            await durable.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     /// <summary>Drops the connection (after a failure): the next completion opens a new one.</summary>

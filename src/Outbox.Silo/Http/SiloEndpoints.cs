@@ -24,12 +24,10 @@ public static class SiloEndpoints
             Predicate = check => check.Tags.Contains(OutboxRelayHealthChecks.ReadyTag),
             ResponseWriter = WriteReadinessAsync,
         });
-        app.MapGet("/status", async (CachedStatus status, ActivePartitions directory, SiloIdentity silo,
-            [FromKeyedServices(OutboxDataSources.Status)] NpgsqlDataSource database, CancellationToken ct) =>
+        app.MapGet("/status", async (CachedStatus status, ActivePartitions directory, SiloIdentity silo, CancellationToken ct) =>
         {
-            var partitions = await status.GetAsync(ct).ConfigureAwait(false);
-            var silos = await new SiloMembershipReader(database).GetSilosAsync(ct).ConfigureAwait(false);
-            return Results.Ok(new { silo = silo.Name, active = directory.ActiveEpochs.Keys.Order().ToArray(), partitions, silos });
+            var view = await status.GetAsync(ct).ConfigureAwait(false);
+            return Results.Ok(new { silo = silo.Name, active = directory.ActiveEpochs.Keys.Order().ToArray(), partitions = view.Partitions, silos = view.Silos });
         });
 
         var admin = app.MapGroup("/admin").AddEndpointFilter<AdminTokenFilter>();

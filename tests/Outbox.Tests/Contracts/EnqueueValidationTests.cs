@@ -29,6 +29,11 @@ public sealed class EnqueueValidationTests : IAsyncLifetime
         { "traceparent header", new OutboxMessage("t", "k", new byte[1]) { Headers = new Dictionary<string, string> { ["traceparent"] = "x" } } },
         { "empty header name", new OutboxMessage("t", "k", new byte[1]) { Headers = new Dictionary<string, string> { [""] = "x" } } },
         { "header too long", new OutboxMessage("t", "k", new byte[1]) { Headers = new Dictionary<string, string> { ["h"] = new string('x', 9000) } } },
+        // PostgreSQL refuses NUL in text (22021): refused here, by name, rather than as a database error mid-transaction.
+        { "NUL in the key", new OutboxMessage("t", "k\0", new byte[1]) },
+        { "NUL in the event type", new OutboxMessage("t", "k", new byte[1]) { EventType = "a\0b" } },
+        { "NUL in a header name", new OutboxMessage("t", "k", new byte[1]) { Headers = new Dictionary<string, string> { ["h\0"] = "x" } } },
+        { "NUL in a header value", new OutboxMessage("t", "k", new byte[1]) { Headers = new Dictionary<string, string> { ["h"] = "x\0" } } },
     };
 
     [Theory]
@@ -58,6 +63,22 @@ public sealed class EnqueueValidationTests : IAsyncLifetime
         await using var command = _db.DataSource.CreateCommand(sql);
         var error = await Assert.ThrowsAsync<PostgresException>(() => command.ExecuteNonQueryAsync());
         Assert.Contains(expected, error.MessageText, StringComparison.Ordinal);
+        Assert.Equal(0, await _db.ScalarAsync("select count(*) from outbox.messages"));
+    }
+
+    /// <summary>A plain INSERT or COPY computes its partition itself: one outside the outbox's partitions no relay would ever own.</summary>
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(TestDatabase.Partitions)]
+    public async Task APlainInsertIntoAPartitionThatDoesNotExistIsRefused(int partition)
+    {
+        await using var command = _db.DataSource.CreateCommand(
+            $"insert into outbox.messages (partition, event_id, topic, key, payload) values ({partition}, gen_random_uuid(), 't', 'k', '\\x00')");
+
+        var error = await Assert.ThrowsAsync<PostgresException>(() => command.ExecuteNonQueryAsync());
+
+        Assert.Equal("22023", error.SqlState);
+        Assert.Contains($"partition {partition} does not exist", error.MessageText, StringComparison.Ordinal);
         Assert.Equal(0, await _db.ScalarAsync("select count(*) from outbox.messages"));
     }
 

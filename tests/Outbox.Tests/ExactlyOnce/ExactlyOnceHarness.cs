@@ -89,7 +89,7 @@ internal sealed class PartitionActivation(int partition, long epoch, Transaction
             new RelayOptions().BatchMaxBytes, 1000, CancellationToken.None);
         var batch = read.Rows.Select(r => r.Row).OrderBy(r => r.Id).ToArray();
         var outcomes = await publisher.PublishAsync(partition, batch, CancellationToken.None);
-        var result = PartitionDrainer.Classify(batch, outcomes, []);
+        var result = PartitionDrainer.Classify(batch, outcomes, [], []);
         if (removeRows && !result.Completion.IsEmpty) await completer.CompleteAsync(partition, epoch, result.Completion, CancellationToken.None);
         return (batch.Length, result);
     }

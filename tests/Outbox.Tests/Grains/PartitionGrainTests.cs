@@ -16,10 +16,11 @@ public sealed class PartitionGrainTests : RelayTestBase
     public async Task EveryPartitionIsActiveOnceUnderTheEpochItTookAndSpreadEvenly()
     {
         await using var cluster = await GrainCluster.StartAsync(Db, Kafka, silos: 2, sweep: TimeSpan.FromSeconds(1));
-        await Eventually.TrueAsync(() => GrainCluster.SettledAsync(cluster, Db), Settle, "every partition active once, as the database records");
-
-        var counts = GrainCluster.Active(cluster).Values.Select(a => a.Count).Order().ToArray();
-        Assert.Equal([TestDatabase.Partitions / 2, TestDatabase.Partitions / 2], counts);
+        // Settled can come a moment before spread even: a partition placed before the second silo joined hands itself
+        // over at its keeper's next ping.
+        await Eventually.TrueAsync(async () => await GrainCluster.SettledAsync(cluster, Db)
+                && GrainCluster.Active(cluster).Values.All(a => a.Count == TestDatabase.Partitions / 2),
+            Settle, "every partition active once, as the database records, half on each silo");
 
         // A new activation takes a new epoch: the old one's writes are refused from then on.
         var before = (await GrainCluster.OwnersAsync(Db))[3].Epoch;

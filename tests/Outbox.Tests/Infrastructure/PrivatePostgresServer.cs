@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Outbox.Tools.Verification;
 
 namespace Outbox.Tests.Infrastructure;
@@ -10,7 +11,7 @@ namespace Outbox.Tests.Infrastructure;
 public sealed class PrivatePostgresServer : IAsyncLifetime
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "outbox-pg-" + Guid.NewGuid().ToString("N")[..8]);
-    private readonly int _port = LocalEnvironment.FreePort();
+    private int _port = LocalEnvironment.FreePort();
 
     public string ConnectionString => $"Host=127.0.0.1;Port={_port};Username=postgres;Database=postgres;Timeout=5";
 
@@ -25,6 +26,40 @@ public sealed class PrivatePostgresServer : IAsyncLifetime
         "-o", $"-p {_port} -k {_directory} -c listen_addresses=127.0.0.1 -c fsync=off", "start");
 
     public Task StopAsync() => AsPostgresAsync(Binary("pg_ctl"), "-D", _directory, "-w", "-m", "fast", "stop");
+
+    /// <summary>
+    /// Kills the server as a crash would (immediate shutdown: no checkpoint, no flush of what is in shared memory). The
+    /// next start recovers from the WAL written so far; transactions that committed without waiting for their flush
+    /// (synchronous_commit off) may be gone.
+    /// </summary>
+    public Task CrashAsync() => AsPostgresAsync(Binary("pg_ctl"), "-D", _directory, "-w", "-m", "immediate", "stop");
+
+    /// <summary>
+    /// A synchronous standby of this server (a base backup that streams its WAL, started on a port of its own): from now
+    /// on a commit returns only once the standby has it.
+    /// </summary>
+    public async Task<PrivatePostgresServer> StartSynchronousStandbyAsync()
+    {
+        var standby = new PrivatePostgresServer();
+        await AsPostgresAsync(Binary("pg_basebackup"), "-h", "127.0.0.1", "-p", _port.ToString(CultureInfo.InvariantCulture), "-U", "postgres",
+            "-D", standby._directory, "-R", "-X", "stream", "--no-sync");
+        await standby.StartAsync();
+        await AsPostgresAsync(Binary("psql"), "-h", "127.0.0.1", "-p", _port.ToString(CultureInfo.InvariantCulture), "-U", "postgres", "-qAtc",
+            "alter system set synchronous_standby_names = '*'; select pg_reload_conf();");
+        return standby;
+    }
+
+    /// <summary>
+    /// Promotes this standby and moves it to <paramref name="failed"/>'s port, where clients find it without a change of
+    /// configuration (as a virtual IP or a DNS name would move in production).
+    /// </summary>
+    public async Task PromoteInPlaceOfAsync(PrivatePostgresServer failed)
+    {
+        await AsPostgresAsync(Binary("pg_ctl"), "-D", _directory, "-w", "promote");
+        await StopAsync();
+        _port = failed._port;
+        await StartAsync();
+    }
 
     public async Task DisposeAsync()
     {

@@ -25,11 +25,14 @@ public sealed class TestDatabase(string serverConnectionString) : IAsyncLifetime
     /// <summary>A pool for the test's own "business" transactions, separate from any silo's pool.</summary>
     public NpgsqlDataSource DataSource { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    public Task InitializeAsync() => InitializeWithAsync(Partitions);
+
+    /// <summary>Creates the database with <paramref name="partitions"/> partitions instead of the tests' usual count.</summary>
+    public async Task InitializeWithAsync(int partitions)
     {
         ConnectionString = await LocalEnvironment.RecreateDatabaseAsync(serverConnectionString, Name, CancellationToken.None);
         DataSource = NpgsqlDataSource.Create(ConnectionString);
-        await new OutboxMigrator(DataSource).MigrateAsync(Partitions, CancellationToken.None);
+        await new OutboxMigrator(DataSource).MigrateAsync(partitions, CancellationToken.None);
     }
 
     public async Task DisposeAsync()

@@ -7,8 +7,9 @@ namespace Outbox.Tests.Observability;
 
 /// <summary>
 /// GET /status is unauthenticated and aggregates over the backlog: clients hammering it must not take the relay's
-/// connections. Its queries run on a pool of their own (application_name outbox-status), at most one at a time,
-/// and the publish rate holds while sixteen clients poll it without pause.
+/// connections, nor make the silo look unready. Its queries run on a pool of their own (application_name
+/// outbox-status), at most one refresh at a time, and while sixteen clients poll it without pause the publish rate
+/// holds and readiness stays green.
 /// </summary>
 public sealed class StatusUnderLoadTests(ITestOutputHelper output) : RelayTestBase
 {
@@ -36,14 +37,18 @@ public sealed class StatusUnderLoadTests(ITestOutputHelper output) : RelayTestBa
             }
         })).ToArray();
         var relayRanStatus = SampleRelayConnectionsRunningStatusAsync(stop.Token);
+        var readiness = SampleReadinessAsync(silo, stop.Token);
         var hammered = await DrainAsync(verifier, topic, "hammered");
         await stop.CancelAsync();
         await Task.WhenAll(hammer);
         var statusOnRelayPool = await relayRanStatus;
+        var (probes, unready) = await readiness;
 
         output.WriteLine($"status: {Rows} rows drained in {quiet.TotalSeconds:0.0} s quiet, {hammered.TotalSeconds:0.0} s under {statusCalls} /status calls");
         Assert.True(statusCalls > 100, $"only {statusCalls} /status calls were made");
         Assert.True(statusOnRelayPool == 0, $"the status aggregation ran {statusOnRelayPool} time(s) on the relay's own connections");
+        Assert.True(probes > 10, $"only {probes} readiness probes were made");
+        Assert.True(unready == 0, $"{unready} of {probes} readiness probes failed while clients hammered /status");
         Assert.True(hammered < quiet * 1.5 + TimeSpan.FromSeconds(3), $"the drain took {hammered} under /status load against {quiet} without");
     }
 
@@ -54,6 +59,29 @@ public sealed class StatusUnderLoadTests(ITestOutputHelper output) : RelayTestBa
         var missing = await verifier.WaitForAsync(events, TimeSpan.FromSeconds(120));
         Assert.True(missing == 0, $"{missing} events of the {prefix} phase were not published");
         return started.Elapsed;
+    }
+
+    /// <summary>Probes readiness every 100 ms (as an orchestrator would, with its own short timeout); returns probes and failures.</summary>
+    private static async Task<(int Probes, int Unready)> SampleReadinessAsync(TestSilo silo, CancellationToken stop)
+    {
+        using var http = silo.Http(withToken: false);
+        http.Timeout = TimeSpan.FromSeconds(3);
+        var (probes, unready) = (0, 0);
+        while (!stop.IsCancellationRequested)
+        {
+            probes++;
+            try
+            {
+                using var response = await http.GetAsync(new Uri("/health/ready", UriKind.Relative), CancellationToken.None);
+                if (!response.IsSuccessStatusCode) unready++;
+            }
+            catch (TaskCanceledException)
+            {
+                unready++;
+            }
+            await Task.Delay(100, CancellationToken.None);
+        }
+        return (probes, unready);
     }
 
     /// <summary>How often pg_stat_activity shows the status aggregation on a connection of the relay's pool.</summary>

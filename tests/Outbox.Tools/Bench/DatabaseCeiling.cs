@@ -30,7 +30,7 @@ internal static class DatabaseCeiling
         var cursors = new Dictionary<int, (long Epoch, long Cursor)>();
         for (var p = 0; p < settings.Partitions; p++) cursors[p] = (await store.ActivateAsync(p, Owner, cancellationToken).ConfigureAwait(false), 0);
         await using var reader = new ChangeFeed(dataSource);
-        await using var completer = new CompletionStatement(dataSource, auditPublished: false, durable: false);
+        await using var completer = new CompletionStatement(dataSource, auditPublished: false);
         var read = Channel.CreateBounded<(int Partition, long Epoch, BatchCompletion Completion)>(settings.Partitions);
         var maxReads = (int)Math.Max(1, 16L * 1024 * 1024 / relay.BatchMaxBytes);
 

@@ -16,12 +16,20 @@ public sealed class OrderWorkload(NpgsqlDataSource database, string topic, int k
 {
     private readonly ConcurrentDictionary<Guid, long> _committed = new();
     private readonly ConcurrentBag<Guid> _rolledBack = [];
+    private readonly ConcurrentBag<Guid> _unknown = [];
     private long _committedCount;
+    private long _failures;
 
     /// <summary>Committed event ids and the Stopwatch timestamp right after their commit.</summary>
     public IReadOnlyDictionary<Guid, long> Committed => _committed;
 
     public IReadOnlyCollection<Guid> RolledBack => _rolledBack;
+
+    /// <summary>Events whose commit was sent but never answered (the database went away meanwhile): committed or not.</summary>
+    public IReadOnlyCollection<Guid> Unknown => _unknown;
+
+    /// <summary>Transactions that failed with the database (only with tolerateFailures).</summary>
+    public long Failures => Interlocked.Read(ref _failures);
 
     public long CommittedCount => Interlocked.Read(ref _committedCount);
 
@@ -35,8 +43,13 @@ public sealed class OrderWorkload(NpgsqlDataSource database, string topic, int k
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Runs <paramref name="writers"/> concurrent writers until <paramref name="events"/> events committed, at about <paramref name="ratePerSecond"/> transactions a second.</summary>
-    public async Task RunAsync(int events, int ratePerSecond, int writers, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="writers"/> concurrent writers until <paramref name="events"/> events committed, at about
+    /// <paramref name="ratePerSecond"/> transactions a second. With <paramref name="tolerateFailures"/> a transaction that
+    /// fails with the database (it crashed, failed over) is counted and the writer carries on after a short pause; one whose
+    /// commit got no answer is recorded as <see cref="Unknown"/>.
+    /// </summary>
+    public async Task RunAsync(int events, int ratePerSecond, int writers, CancellationToken cancellationToken, bool tolerateFailures = false)
     {
         // Tokens about every 10 ms: arrivals close to steady, not a burst of a tenth of a second's load at once.
         var tokens = Math.Max(1, ratePerSecond / 100);
@@ -54,7 +67,16 @@ public sealed class OrderWorkload(NpgsqlDataSource database, string topic, int k
             while (CommittedCount < events && !cancellationToken.IsCancellationRequested)
             {
                 using var lease = await limiter.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
-                await WriteOneAsync(random, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await WriteOneAsync(random, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (tolerateFailures && !cancellationToken.IsCancellationRequested
+                                          && e is NpgsqlException or IOException or InvalidOperationException or TimeoutException)
+                {
+                    Interlocked.Increment(ref _failures);
+                    await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+                }
             }
         }, cancellationToken))).ConfigureAwait(false);
     }
@@ -80,7 +102,15 @@ public sealed class OrderWorkload(NpgsqlDataSource database, string topic, int k
             _rolledBack.Add(message.EventId);
             return;
         }
-        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException)
+        {
+            _unknown.Add(message.EventId);
+            throw;
+        }
         _committed[message.EventId] = Stopwatch.GetTimestamp();
         Interlocked.Increment(ref _committedCount);
     }

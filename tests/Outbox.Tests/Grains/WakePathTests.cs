@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using Outbox.Contracts;
+using Outbox.Tests.Infrastructure;
+using Outbox.Tools.Verification;
+
+namespace Outbox.Tests.Grains;
+
+/// <summary>
+/// The wake path without NOTIFY: the silo's change feed finds committed rows on its own, rows of transactions that
+/// commit out of id order and rows written in savepoints included, and rows made publishable by hand. The sweep is set
+/// to 30 minutes, so within a test only the feed can find a row.
+/// </summary>
+public sealed class WakePathTests : RelayTestBase
+{
+    private static readonly Dictionary<string, string> FeedOnly = new() { ["Relay:SweepInterval"] = "00:30:00" };
+
+    /// <summary>A feed interval plus a read, a publish and a consumer's poll, with room for a loaded shared machine.</summary>
+    private static readonly TimeSpan Promptly = TimeSpan.FromSeconds(5);
+
+    [Fact]
+    public async Task ACommittedRowIsPublishedWithoutAnyNotifyOrSweep()
+    {
+        var topic = Kafka.CreateTopic();
+        await using var silo = await TestSilo.StartAsync(Db, Kafka, overrides: FeedOnly);
+        using var verifier = new DeliveryVerifier(Kafka.BootstrapServers, topic);
+
+        var ids = await Enqueue.CommitAsync(Db, Enqueue.Event(topic, "order-1", 1));
+
+        Assert.Equal(0, await verifier.WaitForAsync(ids, TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public async Task ARowOfATransactionThatCommitsAfterAHigherIdOfItsPartitionWasPublishedIsPublishedPromptly()
+    {
+        var topic = Kafka.CreateTopic();
+        await using var silo = await TestSilo.StartAsync(Db, Kafka, overrides: FeedOnly);
+        using var verifier = new DeliveryVerifier(Kafka.BootstrapServers, topic);
+        var keys = KeysOf(partition: 3, count: 2);
+
+        // The late transaction draws the lower id; the early one (same partition, higher id) commits and is published first.
+        await using var connection = await Db.DataSource.OpenConnectionAsync();
+        await using var late = await connection.BeginTransactionAsync();
+        var lateMessage = Enqueue.Event(topic, keys[0], 1);
+        await late.EnqueueAsync(lateMessage);
+        var early = await Enqueue.CommitAsync(Db, Enqueue.Event(topic, keys[1], 1));
+        Assert.Equal(0, await verifier.WaitForAsync(early, TimeSpan.FromSeconds(30)));
+
+        await late.CommitAsync();
+        var committed = Stopwatch.StartNew();
+        Assert.Equal(0, await verifier.WaitForAsync([lateMessage.EventId], Promptly));
+        Assert.True(committed.Elapsed < Promptly, $"published {committed.Elapsed.TotalSeconds:0.0}s after its commit");
+    }
+
+    /// <summary>
+    /// EF Core's SaveChanges in a transaction, JDBC's autosave and PL/pgSQL exception blocks all write in savepoints. The
+    /// probe this feed replaced matched rows by their own (sub)transaction id and left such a late row to the sweep.
+    /// </summary>
+    [Fact]
+    public async Task ARowWrittenInASavepointOfATransactionThatCommitsLateIsPublishedPromptly()
+    {
+        var topic = Kafka.CreateTopic();
+        await using var silo = await TestSilo.StartAsync(Db, Kafka, overrides: FeedOnly);
+        using var verifier = new DeliveryVerifier(Kafka.BootstrapServers, topic);
+        var keys = KeysOf(partition: 5, count: 2);
+
+        await using var connection = await Db.DataSource.OpenConnectionAsync();
+        await using var late = await connection.BeginTransactionAsync();
+        await late.SaveAsync("before_enqueue");
+        var lateMessage = Enqueue.Event(topic, keys[0], 1);
+        await late.EnqueueAsync(lateMessage);
+        await late.ReleaseAsync("before_enqueue");
+        var early = await Enqueue.CommitAsync(Db, Enqueue.Event(topic, keys[1], 1));
+        Assert.Equal(0, await verifier.WaitForAsync(early, TimeSpan.FromSeconds(30)));
+
+        await late.CommitAsync();
+        var committed = Stopwatch.StartNew();
+        Assert.Equal(0, await verifier.WaitForAsync([lateMessage.EventId], Promptly));
+        Assert.True(committed.Elapsed < Promptly, $"published {committed.Elapsed.TotalSeconds:0.0}s after its commit");
+    }
+
+    /// <summary>
+    /// The supported way to un-park is the operator tools (outbox.retry_parked); setting deliver_at or parked_at back to
+    /// null by hand is made safe: the update trigger puts the row back on the feed, and the sweep (every second here)
+    /// releases the rows that were held behind it, after it in their key's order.
+    /// </summary>
+    [Fact]
+    public async Task RowsMadePublishableByHandArePublishedAndTheirKeysOrderKept()
+    {
+        var topic = Kafka.CreateTopic();
+        var scheduled = Enqueue.Event(topic, "order-1", 1) with { DeliverAt = DateTimeOffset.UtcNow.AddHours(1) };
+        var behindScheduled = Enqueue.Event(topic, "order-1", 2);
+        var parked = Enqueue.Event(topic, "order-2", 1);
+        var behindParked = Enqueue.Event(topic, "order-2", 2);
+        await Enqueue.CommitAsync(Db, scheduled, behindScheduled, parked, behindParked);
+        await Db.ScalarAsync($"update outbox.messages set parked_at = now(), park_reason = 'test' where event_id = '{parked.EventId}' returning 0");
+        await using var silo = await TestSilo.StartAsync(Db, Kafka);
+        using var verifier = new DeliveryVerifier(Kafka.BootstrapServers, topic);
+        await Eventually.TrueAsync(async () => await Db.ScalarAsync("select count(*) from outbox.messages where deliver_at = 'infinity'") == 2,
+            TimeSpan.FromSeconds(30), "the rows behind the scheduled and the parked one are held");
+
+        await Db.ScalarAsync($"update outbox.messages set deliver_at = null where event_id = '{scheduled.EventId}' returning 0");
+        await Db.ScalarAsync($"update outbox.messages set parked_at = null, park_reason = null where event_id = '{parked.EventId}' returning 0");
+
+        Assert.Equal(0, await verifier.WaitForAsync([scheduled.EventId, parked.EventId, behindScheduled.EventId, behindParked.EventId],
+            TimeSpan.FromSeconds(30)));
+        Assert.Equal(0, verifier.OutOfOrder);
+    }
+
+    private static string[] KeysOf(int partition, int count) =>
+        Enumerable.Range(0, 10_000).Select(i => $"key-{i}")
+            .Where(k => OutboxPartitioner.PartitionOf(k, TestDatabase.Partitions) == partition).Take(count).ToArray();
+}

@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using Outbox.Tests.Infrastructure;
+using Outbox.Tools.Verification;
+using Xunit.Abstractions;
+
+namespace Outbox.Tests.Operations;
+
+/// <summary>
+/// Many schedules falling due one after another in one partition cost what the rows cost, not the square of them: the
+/// read this replaced restarted at each row that fell due and walked every not-yet-due row above it. Compared with the
+/// same number of unscheduled rows drained by the same silo in the same run (a ratio, not a time).
+/// </summary>
+public sealed class StaggeredScheduleTests(ITestOutputHelper output) : RelayTestBase
+{
+    private const int Rows = 200_000;
+    private const int Partition = 7;
+
+    [Fact]
+    public async Task StaggeredSchedulesInOnePartitionDrainWithinTwiceTheTimeOfUnscheduledRows()
+    {
+        var topic = Kafka.CreateTopic();
+        using var verifier = new DeliveryVerifier(Kafka.BootstrapServers, topic);
+        await using var silo = await TestSilo.StartAsync(Db, Kafka, overrides: new Dictionary<string, string> { ["Relay:BatchSize"] = "1000" });
+
+        var plain = await TimeToDrainAsync(verifier, topic, "plain", schedule: null);
+        // Each row falls due 5 microseconds after the previous one: the whole schedule falls due within a second, so the
+        // relay releases rows while later ones are still waiting, as it would over hours at a slower pace.
+        var scheduled = await TimeToDrainAsync(verifier, topic, "scheduled", schedule: TimeSpan.FromSeconds(2));
+
+        output.WriteLine($"{Rows} unscheduled rows: {plain.TotalSeconds:0.0}s; {Rows} staggered schedules: {scheduled.TotalSeconds:0.0}s " +
+                         $"after the first fell due (ratio {scheduled / plain:0.00})");
+        Assert.True(scheduled <= 2 * plain, $"schedules took {scheduled.TotalSeconds:0.0}s, unscheduled rows {plain.TotalSeconds:0.0}s");
+        Assert.Equal(0, verifier.OutOfOrder);
+    }
+
+    /// <summary>
+    /// Inserts the rows (each of its own key) and times their drain: from the insert for unscheduled rows, from the first
+    /// due time for scheduled ones (each row due 5 µs after the previous, the first <paramref name="schedule"/> ahead).
+    /// </summary>
+    private async Task<TimeSpan> TimeToDrainAsync(DeliveryVerifier verifier, string topic, string prefix, TimeSpan? schedule)
+    {
+        var ahead = schedule ?? TimeSpan.Zero;
+        await using var command = Db.DataSource.CreateCommand($"""
+            insert into outbox.messages (partition, event_id, topic, key, payload, deliver_at)
+            select {Partition}, gen_random_uuid(), @topic, '{prefix}-' || i, '\x00'::bytea,
+                   case when @scheduled then now() + @ahead + i * interval '5 microseconds' end
+            from generate_series(1, @rows) i
+            returning event_id
+            """);
+        command.Parameters.AddWithValue("topic", topic);
+        command.Parameters.AddWithValue("scheduled", schedule is not null);
+        command.Parameters.AddWithValue("ahead", ahead);
+        command.Parameters.AddWithValue("rows", Rows);
+        var ids = new List<Guid>(Rows);
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync()) ids.Add(reader.GetGuid(0));
+        }
+        var started = Stopwatch.StartNew();
+        Assert.Equal(0, await verifier.WaitForAsync(ids, TimeSpan.FromMinutes(3)));
+        return started.Elapsed - ahead;
+    }
+}
