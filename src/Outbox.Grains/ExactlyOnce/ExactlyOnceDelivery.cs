@@ -38,6 +38,9 @@ internal sealed class ExactlyOnceDelivery
 
     internal TimeSpan TransactionTimeout { get; }
 
+    /// <summary>Relay:StageTimestamps, for the partitions' publishers.</summary>
+    internal bool StageTimestamps { get; private init; }
+
     internal ILogger<KafkaPublisher> PublisherLogger { get; }
 
     internal ILogger<RelayProducer> RelayProducerLogger { get; }
@@ -48,12 +51,12 @@ internal sealed class ExactlyOnceDelivery
     /// progress reader; <paramref name="producerSettings"/> are the relay's producer settings.
     /// </summary>
     public static async Task<ExactlyOnceDelivery> StartAsync(ClientConfig connection, ProducerConfig producerSettings, ExactlyOnceOptions options,
-        int outboxPartitions, RelayCompleter completer, ILoggerFactory loggers, CancellationToken cancellationToken)
+        int outboxPartitions, RelayCompleter completer, bool stageTimestamps, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var logger = loggers.CreateLogger<ExactlyOnceDelivery>();
         var topic = await ProgressTopic.EnsureAsync(connection, options, outboxPartitions, logger, cancellationToken).ConfigureAwait(false);
         return new ExactlyOnceDelivery(topic, new ProgressReader(connection, topic, options.AdminTimeout),
-            new TransactionalProducerFactory(producerSettings, options, logger), completer, options, loggers);
+            new TransactionalProducerFactory(producerSettings, options, logger), completer, options, loggers) { StageTimestamps = stageTimestamps };
     }
 
     /// <summary>

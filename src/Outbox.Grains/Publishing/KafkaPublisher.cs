@@ -1,6 +1,9 @@
+using System.Globalization;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Outbox.Grains.Diagnostics;
+using Outbox.Grains.Relay;
 using Outbox.Grains.Storage;
 
 namespace Outbox.Grains.Publishing;
@@ -11,8 +14,13 @@ namespace Outbox.Grains.Publishing;
 /// relay adds the per-key rule: once a message of a key fails in a batch, later messages of that key are
 /// held back, never sent past it.
 /// </summary>
-internal sealed partial class KafkaPublisher(RelayProducer relayProducer, ILogger<KafkaPublisher> logger) : IOutboxPublisher
+internal sealed partial class KafkaPublisher(RelayProducer relayProducer, bool stageTimestamps, ILogger<KafkaPublisher> logger) : IOutboxPublisher
 {
+    public KafkaPublisher(RelayProducer relayProducer, IOptions<RelayOptions> options, ILogger<KafkaPublisher> logger)
+        : this(relayProducer, options.Value.StageTimestamps, logger)
+    {
+    }
+
     private static readonly TimeSpan QueueFullBackoff = TimeSpan.FromMilliseconds(20);
 
     public async Task<PublishOutcome[]> PublishAsync(int partition, IReadOnlyList<OutboxRow> batch, CancellationToken cancellationToken)
@@ -32,6 +40,7 @@ internal sealed partial class KafkaPublisher(RelayProducer relayProducer, ILogge
             var send = RelayTracing.StartSend(row, partition);
             delivery.Trace(i, send);
             var message = OutboxMessageMapper.ToKafka(row, partition, RelayTracing.Traceparent(send, row), RelayTracing.Tracestate(send, row));
+            if (stageTimestamps) message.Headers.Add(OutboxHeaders.Stages, Stages(row));
             var outcome = await ProduceAsync(producer, row.Topic, message, delivery, i, cancellationToken).ConfigureAwait(false);
             if (outcome is { } failed)
             {
@@ -42,6 +51,9 @@ internal sealed partial class KafkaPublisher(RelayProducer relayProducer, ILogge
         }
         return await delivery.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    private static byte[] Stages(OutboxRow row) => System.Text.Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
+        $"wake={row.Read.SentUnixMicros};read={row.Read.AnsweredUnixMicros};produced={(DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10}"));
 
     /// <summary>Hands one message to librdkafka; returns an outcome only when it was refused locally.</summary>
     private static async ValueTask<PublishOutcome?> ProduceAsync(IProducer<byte[], byte[]> producer, string topic, Message<byte[], byte[]> message, BatchDelivery delivery, int index,

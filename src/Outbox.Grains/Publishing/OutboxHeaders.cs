@@ -23,4 +23,10 @@ public static class OutboxHeaders
 
     /// <summary>W3C tracestate accompanying <see cref="Traceparent"/>.</summary>
     public const string Tracestate = "tracestate";
+
+    /// <summary>
+    /// Only with <c>Relay:StageTimestamps</c>: when the relay woke to the row (its read was sent), read it, and produced
+    /// it, as <c>wake=N;read=N;produced=N</c> in Unix microseconds of the silo's clock, for measuring where latency goes.
+    /// </summary>
+    public const string Stages = "outbox-stages";
 }

@@ -53,6 +53,13 @@ public sealed class RelayOptions
     [Range(typeof(TimeSpan), "00:00:10", "01:00:00")]
     public TimeSpan ReminderPeriod { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Adds the <c>outbox-stages</c> header to every message: when the relay woke to the row, read it and produced it
+    /// (Unix microseconds of the silo's clock), so a consumer can tell where the latency of a message went. For
+    /// measurements (the benchmark turns it on); off by default, as it adds bytes to every message.
+    /// </summary>
+    public bool StageTimestamps { get; set; }
+
     /// <summary>How often each silo's keeper makes sure its assigned partitions are active (also on every membership change).</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan KeeperInterval { get; set; } = TimeSpan.FromSeconds(1);

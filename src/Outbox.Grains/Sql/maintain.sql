@@ -30,13 +30,13 @@ read_candidates as materialized (
     select c.*,
            sum(octet_length(c.payload)) over (partition by c.partition order by c.id) - octet_length(c.payload) as bytes_before
     from (select r.partition, m.id, m.event_id, m.topic, m.key, m.payload, m.headers, m.event_type, m.created_at,
-                 m.traceparent, m.tracestate, m.tx,
+                 m.traceparent, m.tracestate, m.tx, m.ctid,
                  exists (select 1 from outbox.messages b
                          where b.partition = m.partition and b.key = m.key and b.id < m.id
                            and (b.deliver_at is not null or b.parked_at is not null)) as blocked
           from reads r
           cross join lateral (
-              select m.* from outbox.messages m
+              select m.ctid, m.* from outbox.messages m
               where r.readable and m.partition = r.partition and m.id >= r.cursor
                 and m.deliver_at is null and m.parked_at is null
               order by m.id
@@ -51,23 +51,25 @@ owned as materialized (
     where exists (select 1 from outbox.partitions p where p.partition = r.partition and p.owner = @owner and not p.paused)
 ),
 due as materialized (
-    select d.partition, d.id, d.key
+    select d.partition, d.id, d.key, d.ctid
     from owned o
     cross join lateral (
-        select d.partition, d.id, d.key from outbox.messages d
+        select d.partition, d.id, d.key, d.ctid from outbox.messages d
         where d.partition = o.partition and d.deliver_at <= now() and d.parked_at is null
         order by d.deliver_at
         limit @release_limit) d
 ),
 waiting as materialized (
     -- The feed's blocked rows (if still unpublished and unmarked) and the reads' blocked rows.
-    select m.partition, m.id, m.key
+    select m.partition, m.id, m.key, m.ctid
     from unnest(@mark_partitions::int[], @mark_ids::bigint[], @mark_events::uuid[]) k(partition, id, event_id)
-    join outbox.messages m on m.partition = k.partition and m.id = k.id and m.event_id = k.event_id
-    where m.deliver_at is null and m.parked_at is null
-      and exists (select 1 from outbox.partitions p where p.partition = m.partition and p.owner = @owner)
+    cross join lateral (
+        select m.partition, m.id, m.key, m.ctid from outbox.messages m
+        where m.partition = k.partition and m.id = k.id and m.event_id = k.event_id and m.deliver_at is null and m.parked_at is null
+          and exists (select 1 from outbox.partitions p where p.partition = m.partition and p.owner = @owner)
+        offset 0) m
     union
-    select partition, id, key from read_kept where blocked
+    select partition, id, key, ctid from read_kept where blocked
 ),
 -- Per key, the first row that still holds the key back: parked, or scheduled for later. Everything of the key before
 -- it (due rows, held rows, waiting rows) goes together; everything after it waits. The index scan stops at that row,
@@ -79,35 +81,41 @@ stops as materialized (
               and (b.parked_at is not null or (b.deliver_at > now() and b.deliver_at < 'infinity'))) as stop_id
     from (select partition, key from due union select partition, key from waiting) k
 ),
+-- The updates find their rows by physical address (a TID scan, whatever the planner estimates of the arrays); a row
+-- updated meanwhile by someone else (an operator) has another address and is left for the next statement.
 released as (
     update outbox.messages m
     set deliver_at = null, tx = pg_current_xact_id()
-    from (select b.partition, b.id
-          from stops s
-          join outbox.messages b on b.partition = s.partition and b.key = s.key
-          where b.parked_at is null and (b.deliver_at <= now() or b.deliver_at = 'infinity')
-            and (s.stop_id is null or b.id < s.stop_id)
-          union
-          select w.partition, w.id
-          from waiting w
-          join stops s on s.partition = w.partition and s.key = w.key
-          where s.stop_id is null or w.id < s.stop_id) r
-    where m.partition = r.partition and m.id = r.id
+    where m.ctid = any(array(
+        select b.ctid
+        from stops s
+        -- A lookup per key in messages_blockers (its predicate is spelled out so the planner uses it).
+        cross join lateral (
+            select b.ctid from outbox.messages b
+            where b.partition = s.partition and b.key = s.key and (b.deliver_at is not null or b.parked_at is not null)
+              and b.parked_at is null and (b.deliver_at <= now() or b.deliver_at = 'infinity')
+              and (s.stop_id is null or b.id < s.stop_id)
+            offset 0) b
+        union
+        select w.ctid
+        from waiting w
+        join stops s on s.partition = w.partition and s.key = w.key
+        where s.stop_id is null or w.id < s.stop_id))
     returning m.partition
 ),
 held as (
     update outbox.messages m
     set deliver_at = 'infinity'
-    from (select w.partition, w.id
-          from waiting w
-          join stops s on s.partition = w.partition and s.key = w.key
-          where w.id > s.stop_id
-          union
-          select d.partition, d.id
-          from due d
-          join stops s on s.partition = d.partition and s.key = d.key
-          where d.id > s.stop_id) h
-    where m.partition = h.partition and m.id = h.id
+    where m.ctid = any(array(
+        select w.ctid
+        from waiting w
+        join stops s on s.partition = w.partition and s.key = w.key
+        where w.id > s.stop_id
+        union
+        select d.ctid
+        from due d
+        join stops s on s.partition = d.partition and s.key = d.key
+        where d.id > s.stop_id))
     returning m.partition
 )
 select 'C'::text as kind, c.partition, c.id, c.event_id, c.topic, c.key, c.payload, c.headers::text as headers,

@@ -41,7 +41,9 @@ internal sealed class ChangeFeed(NpgsqlDataSource dataSource) : IAsyncDisposable
         p.AddWithValue("prev_xmax", since?.Xmax ?? 0L);
         p.Add(new NpgsqlParameter("prev_xip", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = since?.Xip ?? [] });
         p.AddWithValue("limit", limit);
+        var sent = UnixMicros();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var times = new ReadTimes(sent, UnixMicros());
         FeedSnapshot? snapshot = null;
         DateTime incarnation = default;
         var overflow = false;
@@ -63,7 +65,7 @@ internal sealed class ChangeFeed(NpgsqlDataSource dataSource) : IAsyncDisposable
                 "blocked" => FeedRowState.Blocked,
                 _ => FeedRowState.Paused,
             };
-            rows.Add(new FeedRow(reader.GetInt32(0), reader.GetInt64(11), ReadRow(reader, payload: state == FeedRowState.Publish), state,
+            rows.Add(new FeedRow(reader.GetInt32(0), reader.GetInt64(11), ReadRow(reader, payload: state == FeedRowState.Publish, times), state,
                 reader.IsDBNull(13) ? null : Seconds(reader.GetDouble(13))));
         }
         return new FeedResult(snapshot ?? throw new InvalidOperationException("feed.sql returned no header row."), incarnation, overflow, rows);
@@ -86,7 +88,9 @@ internal sealed class ChangeFeed(NpgsqlDataSource dataSource) : IAsyncDisposable
         p.Add(Array("mark_partitions", NpgsqlDbType.Integer, request.Marks, m => m.Partition));
         p.Add(Array("mark_ids", NpgsqlDbType.Bigint, request.Marks, m => m.Id));
         p.Add(Array("mark_events", NpgsqlDbType.Uuid, request.Marks, m => m.EventId));
+        var sent = UnixMicros();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var times = new ReadTimes(sent, UnixMicros());
         var rows = new List<(int, OutboxRow)>();
         var reads = new List<ReadSummary>();
         var due = new List<(int, TimeSpan?)>();
@@ -97,7 +101,7 @@ internal sealed class ChangeFeed(NpgsqlDataSource dataSource) : IAsyncDisposable
             switch (reader.GetString(0))
             {
                 case "C":
-                    rows.Add((partition, ReadRow(reader, payload: true, offset: 1)));
+                    rows.Add((partition, ReadRow(reader, payload: true, times, offset: 1)));
                     break;
                 case "R":
                     reads.Add(new ReadSummary(partition, reader.IsDBNull(13) ? null : reader.GetInt64(13), reader.GetBoolean(14),
@@ -143,7 +147,7 @@ internal sealed class ChangeFeed(NpgsqlDataSource dataSource) : IAsyncDisposable
     }
 
     /// <summary>The message columns, which every result of the cycle has in this order from <paramref name="offset"/> on.</summary>
-    private static OutboxRow ReadRow(NpgsqlDataReader reader, bool payload, int offset = 0) => new(
+    private static OutboxRow ReadRow(NpgsqlDataReader reader, bool payload, ReadTimes times, int offset = 0) => new(
         Id: reader.GetInt64(offset + 1),
         EventId: reader.GetGuid(offset + 2),
         Topic: reader.GetString(offset + 3),
@@ -153,7 +157,9 @@ internal sealed class ChangeFeed(NpgsqlDataSource dataSource) : IAsyncDisposable
         EventType: reader.IsDBNull(offset + 7) ? null : reader.GetString(offset + 7),
         CreatedAt: reader.GetFieldValue<DateTimeOffset>(offset + 8),
         Traceparent: reader.IsDBNull(offset + 9) ? null : reader.GetString(offset + 9),
-        Tracestate: reader.IsDBNull(offset + 10) ? null : reader.GetString(offset + 10));
+        Tracestate: reader.IsDBNull(offset + 10) ? null : reader.GetString(offset + 10)) { Read = times };
+
+    private static long UnixMicros() => (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10;
 
     private static TimeSpan Seconds(double seconds) => TimeSpan.FromSeconds(Math.Clamp(seconds, 0, TimeSpan.FromDays(1).TotalSeconds));
 

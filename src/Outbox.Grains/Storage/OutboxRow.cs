@@ -1,6 +1,9 @@
 namespace Outbox.Grains.Storage;
 
-/// <summary>A row of the outbox waiting to be published, as the relay reads it.</summary>
+/// <summary>
+/// A row of the outbox waiting to be published, as the relay reads it. <see cref="Read"/> says when the reader's
+/// statement that returned it was sent and answered (for <c>Relay:StageTimestamps</c>).
+/// </summary>
 internal sealed record OutboxRow(
     long Id,
     Guid EventId,
@@ -11,4 +14,10 @@ internal sealed record OutboxRow(
     string? EventType,
     DateTimeOffset CreatedAt,
     string? Traceparent,
-    string? Tracestate);
+    string? Tracestate)
+{
+    public ReadTimes Read { get; init; }
+}
+
+/// <summary>When (Unix microseconds) the statement that read a row was sent (the relay woke to it) and answered.</summary>
+internal readonly record struct ReadTimes(long SentUnixMicros, long AnsweredUnixMicros);

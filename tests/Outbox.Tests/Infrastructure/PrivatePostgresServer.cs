@@ -44,8 +44,8 @@ public sealed class PrivatePostgresServer : IAsyncLifetime
         await AsPostgresAsync(Binary("pg_basebackup"), "-h", "127.0.0.1", "-p", _port.ToString(CultureInfo.InvariantCulture), "-U", "postgres",
             "-D", standby._directory, "-R", "-X", "stream", "--no-sync");
         await standby.StartAsync();
-        await AsPostgresAsync(Binary("psql"), "-h", "127.0.0.1", "-p", _port.ToString(CultureInfo.InvariantCulture), "-U", "postgres", "-qAtc",
-            "alter system set synchronous_standby_names = '*'; select pg_reload_conf();");
+        await AsPostgresAsync(Binary("psql"), "-h", "127.0.0.1", "-p", _port.ToString(CultureInfo.InvariantCulture), "-U", "postgres", "-qAt",
+            "-c", "alter system set synchronous_standby_names = '*'", "-c", "select pg_reload_conf()");
         return standby;
     }
 

@@ -28,6 +28,9 @@ public sealed class PoisonMessageTests(ITestOutputHelper output) : RelayTestBase
         await using (var silo = await TestSilo.StartAsync(Db, Kafka, overrides: SmallMessageLimit))
         {
             Assert.Equal(0, await verifier.WaitForAsync(others.Select(m => m.EventId).ToArray(), TimeSpan.FromSeconds(20)));
+            // The parking commits with the removal of the batch's other rows, a moment after Kafka acknowledged them.
+            await Eventually.TrueAsync(async () => (await silo.Get<OutboxAdmin>().ListParkedAsync(partition, null, 10)).Count == 1,
+                TimeSpan.FromSeconds(10), "the oversized message is parked");
             var parked = Assert.Single(await silo.Get<OutboxAdmin>().ListParkedAsync(partition, null, 10));
             Assert.Equal(poison.EventId, parked.EventId);
             output.WriteLine("oversized message parked with: " + parked.Reason);
