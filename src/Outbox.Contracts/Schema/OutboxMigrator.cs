@@ -1,3 +1,4 @@
+using System.Globalization;
 using Npgsql;
 
 namespace Outbox.Contracts.Schema;
@@ -84,6 +85,20 @@ public sealed class OutboxMigrator(NpgsqlDataSource dataSource)
             throw new InvalidOperationException(
                 $"The outbox in this database was created with {existing} partitions, but {partitionCount} were configured. " +
                 "The partition count is fixed per deployment (keys hash to partitions); configure Outbox:PartitionCount={existing}.");
+        // The count is fixed from now on: the function every insert asks becomes the constant (migration 014).
+        if (await FunctionExistsAsync(connection, "outbox.partition_count()", cancellationToken).ConfigureAwait(false))
+        {
+            await using var constant = new NpgsqlCommand(string.Create(CultureInfo.InvariantCulture,
+                $"create or replace function outbox.partition_count() returns int language sql immutable parallel safe as 'select {existing}'"), connection);
+            await constant.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<bool> FunctionExistsAsync(NpgsqlConnection connection, string signature, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("select to_regprocedure(@signature) is not null", connection);
+        command.Parameters.AddWithValue("signature", signature);
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
     private static async Task<bool> IsAppliedAsync(NpgsqlConnection connection, int version, CancellationToken cancellationToken)

@@ -3,5 +3,5 @@
 -- outbox.partition_of computes it) modulo the deployment's partition count; the insert trigger validates the row and
 -- records its transaction.
 insert into outbox.messages (partition, event_id, topic, key, payload, headers, event_type, deliver_at, traceparent, tracestate)
-values (@hash % outbox.setting('partition_count'), @event_id, @topic, @key, @payload, @headers::jsonb, @event_type, @deliver_at,
+values (@hash % outbox.partition_count(), @event_id, @topic, @key, @payload, @headers::jsonb, @event_type, @deliver_at,
         @traceparent, @tracestate);

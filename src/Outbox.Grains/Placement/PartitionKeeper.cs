@@ -12,14 +12,21 @@ namespace Outbox.Grains.Placement;
 /// Keeps every partition active somewhere, idle ones too (scheduled messages must fire, a dead silo's partitions
 /// must resume without waiting for traffic). Each silo, once active, pings the partitions the assignment gives
 /// it, at once on every membership change and every <see cref="RelayOptions.KeeperInterval"/>; a ping goes to
-/// wherever the grain lives or activates it where <see cref="PartitionPlacementDirector"/> puts it.
+/// wherever the grain lives or activates it where <see cref="PartitionPlacementDirector"/> puts it. A partition
+/// already active here needs no ping (at 1,024 partitions the pings were most of an idle silo's work); it is pinged
+/// anyway every <see cref="FullRoundEvery"/> rounds and after every membership change.
 /// </summary>
 internal sealed partial class PartitionKeeper(IGrainFactory grains, IClusterMembershipService membership,
-    PartitionAssignment assignment, ILocalSiloDetails silo, IOptions<RelayOptions> options, ILogger<PartitionKeeper> logger)
+    PartitionAssignment assignment, ActivePartitions active, ILocalSiloDetails silo, IOptions<RelayOptions> options,
+    ILogger<PartitionKeeper> logger)
     : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
+    /// <summary>Rounds between two pings of the partitions already active here.</summary>
+    private const int FullRoundEvery = 30;
+
     private readonly CancellationTokenSource _stopping = new();
     private readonly RelayOptions _options = options.Value;
+    private int _round;
     private int[] _inFlight = [];
     private Task _loop = Task.CompletedTask;
 
@@ -83,9 +90,11 @@ internal sealed partial class PartitionKeeper(IGrainFactory grains, IClusterMemb
         // placement director puts it, so nothing waits for the view to settle.
         var mine = silos.Contains(silo.SiloAddress);
         var assigned = mine ? PartitionAssignment.Assign(_options.PartitionCount, silos) : null;
+        var full = force || ++_round % FullRoundEvery == 0;
         for (var partition = 0; partition < _options.PartitionCount; partition++)
         {
             if (assigned is not null && !assigned[partition].Equals(silo.SiloAddress)) continue;
+            if (!full && assigned is not null && active.IsActive(partition)) continue;
             if (Interlocked.Increment(ref _inFlight[partition]) == 1 || force) _ = PingAsync(partition);
             else Interlocked.Decrement(ref _inFlight[partition]);
         }

@@ -39,6 +39,12 @@ internal sealed partial class RelayReader : ILifecycleParticipant<ISiloLifecycle
     private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(1);
 
     private readonly ConcurrentDictionary<int, PartitionFeed> _feeds = new();
+
+    /// <summary>The registered feeds, as an array the cycle walks without allocating (replaced on every registration).</summary>
+    private PartitionFeed[] _all = [];
+
+    /// <summary>Feeds whose last catch-up read's ids the next feed window may return again.</summary>
+    private readonly List<PartitionFeed> _lastReads = [];
     private readonly ChangeFeed _statements;
     private readonly RelayOptions _relay;
     private readonly WakeOptions _wake;
@@ -84,12 +90,16 @@ internal sealed partial class RelayReader : ILifecycleParticipant<ISiloLifecycle
     {
         var feed = new PartitionFeed(partition, epoch, 2 * _relay.BatchSize, 2L * _relay.BatchMaxBytes);
         _feeds[partition] = feed;
+        Volatile.Write(ref _all, [.. _feeds.Values]);
         Nudge();
         return feed;
     }
 
     /// <summary>The activation that registered <paramref name="feed"/> stopped.</summary>
-    public void Unregister(PartitionFeed feed) => _feeds.TryRemove(new KeyValuePair<int, PartitionFeed>(feed.Partition, feed));
+    public void Unregister(PartitionFeed feed)
+    {
+        if (_feeds.TryRemove(new KeyValuePair<int, PartitionFeed>(feed.Partition, feed))) Volatile.Write(ref _all, [.. _feeds.Values]);
+    }
 
     /// <summary>
     /// Asks for the partition to be looked at again at once: after an operator's change (a pause ended), or a drain
@@ -248,33 +258,38 @@ internal sealed partial class RelayReader : ILifecycleParticipant<ISiloLifecycle
             WakeIfWaiting(feed);
         }
         // The last catch-up reads' rows cannot come again after this window.
-        foreach (var feed in _feeds.Values) feed.LastRead = null;
+        foreach (var feed in _lastReads) feed.LastRead = null;
+        _lastReads.Clear();
     }
 
     /// <summary>Catch-up reads, releases and marks, in one statement when there are any.</summary>
     private async Task MaintainAsync(CancellationToken cancellationToken)
     {
         var now = Stopwatch.GetTimestamp();
-        var feeds = _feeds.Values.OrderBy(f => f.Partition).ToArray();
-        var reads = new List<CatchUpRead>();
+        var feeds = Volatile.Read(ref _all);
+        List<CatchUpRead>? reads = null;
+        List<int>? releases = null;
         var maxReads = (int)Math.Max(1, ReadBytesPerStatement / _relay.BatchMaxBytes);
-        // Round-robin, so that with more partitions catching up than one statement reads, none waits for long.
-        for (var i = 0; i < feeds.Length && reads.Count < maxReads; i++)
+        // One pass over the partitions, without allocating while there is nothing to do (an idle silo walks them every
+        // interval). Reads go round-robin, so that with more partitions catching up than one statement reads, none waits long.
+        for (var i = 0; i < feeds.Length; i++)
         {
             var feed = feeds[(i + _readTurn) % feeds.Length];
-            if (feed.Cursor is { } cursor && !feed.Unreadable && !feed.Fenced && feed.HasRoomForRead(_relay.BatchSize, _relay.BatchMaxBytes))
-                reads.Add(new CatchUpRead(feed.Partition, feed.Epoch, cursor));
+            if (feed.Fenced) continue;
+            if (feed.Cursor is { } cursor && !feed.Unreadable && (reads?.Count ?? 0) < maxReads
+                && feed.HasRoomForRead(_relay.BatchSize, _relay.BatchMaxBytes))
+                (reads ??= []).Add(new CatchUpRead(feed.Partition, feed.Epoch, cursor));
+            if (feed.DueAt <= now) (releases ??= []).Add(feed.Partition);
         }
         _readTurn++;
-        var releases = feeds.Where(f => f.DueAt <= now && !f.Fenced).Select(f => f.Partition).ToArray();
-        var request = new MaintenanceRequest(reads, releases, [.. _marks]);
-        if (request.IsEmpty) return;
+        if (reads is null && releases is null && _marks.Count == 0) return;
+        var request = new MaintenanceRequest(reads ?? [], releases ?? [], [.. _marks]);
         var sequence = Interlocked.Increment(ref _sequence);
         var result = await _statements.MaintainAsync(_owner, request, _relay.BatchSize, _relay.BatchMaxBytes, _relay.BatchSize, cancellationToken)
             .ConfigureAwait(false);
         _marks.Clear();
         now = Stopwatch.GetTimestamp();
-        var epochs = reads.ToDictionary(r => r.Partition, r => r.Epoch);
+        var epochs = request.Reads.ToDictionary(r => r.Partition, r => r.Epoch);
         var rows = result.Rows.ToLookup(r => r.Partition, r => r.Row);
         foreach (var read in result.Reads)
         {
@@ -287,19 +302,20 @@ internal sealed partial class RelayReader : ILifecycleParticipant<ISiloLifecycle
             var caughtUp = rows[read.Partition].OrderBy(r => r.Id).ToList();
             feed.Advance(read.ReachedEnd ? null : read.LastCovered + 1);
             feed.LastRead = caughtUp.Select(r => r.Id).ToHashSet();
+            _lastReads.Add(feed);
             feed.SetDue(read.NextDueIn is { } dueIn ? now + Ticks(dueIn) : null);
             if (caughtUp.Count > 0) feed.Append(caughtUp, sequence);
             WakeIfWaiting(feed);
         }
         var nextDue = result.NextDue.ToDictionary(d => d.Partition, d => d.DueIn);
-        foreach (var partition in releases.Concat(nextDue.Keys).Distinct())
+        foreach (var partition in request.Releases.Concat(nextDue.Keys).Distinct())
         {
             // A released partition without an answer is paused or no longer here: the sweep looks at it again.
             if (_feeds.TryGetValue(partition, out var feed))
                 feed.SetDue(nextDue.GetValueOrDefault(partition) is { } dueIn ? now + Ticks(dueIn) : null);
         }
         // Released rows come through the next feed window.
-        if (releases.Length > 0) _busy = true;
+        if (request.Releases.Count > 0) _busy = true;
     }
 
     /// <summary>Fenced activations, due times and stray held rows of every partition held here, in one statement.</summary>

@@ -43,6 +43,9 @@ public sealed class PrivatePostgresServer : IAsyncLifetime
         var standby = new PrivatePostgresServer();
         await AsPostgresAsync(Binary("pg_basebackup"), "-h", "127.0.0.1", "-p", _port.ToString(CultureInfo.InvariantCulture), "-U", "postgres",
             "-D", standby._directory, "-R", "-X", "stream", "--no-sync");
+        // The copy carries the primary's socket lock file (sockets live in the data directory here), which would stop the
+        // standby from starting on the primary's port later.
+        foreach (var lockFile in Directory.GetFiles(standby._directory, ".s.PGSQL.*.lock")) File.Delete(lockFile);
         await standby.StartAsync();
         await AsPostgresAsync(Binary("psql"), "-h", "127.0.0.1", "-p", _port.ToString(CultureInfo.InvariantCulture), "-U", "postgres", "-qAt",
             "-c", "alter system set synchronous_standby_names = '*'", "-c", "select pg_reload_conf()");

@@ -12,6 +12,16 @@ public abstract class PrivateServerTestBase : IAsyncLifetime
 
     protected TestDatabase Db { get; private set; } = null!;
 
+    private readonly List<PrivatePostgresServer> _standbys = [];
+
+    /// <summary>A synchronous standby of <see cref="Server"/>, stopped with the test class (after its database is dropped).</summary>
+    protected async Task<PrivatePostgresServer> StartSynchronousStandbyAsync()
+    {
+        var standby = await Server.StartSynchronousStandbyAsync();
+        _standbys.Add(standby);
+        return standby;
+    }
+
     public async Task InitializeAsync()
     {
         await Server.InitializeAsync();
@@ -22,6 +32,7 @@ public abstract class PrivateServerTestBase : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await Db.DisposeAsync();
+        foreach (var standby in _standbys) await standby.DisposeAsync();
         await Server.DisposeAsync();
         Kafka.Dispose();
     }

@@ -36,18 +36,21 @@ drop trigger messages_transaction_id_first on outbox.messages;
 drop function outbox.take_transaction_id();
 drop function outbox.running_transactions(pg_snapshot);
 
--- The deployment's partition count and Kafka message size, read once per transaction by the insert trigger
--- (outbox.settings is looked up only when the GUC is not set yet in this transaction).
-create function outbox.setting(name text) returns int
-language plpgsql stable as $$
+-- The deployment's partition count, for the insert check and the partition of a key. It is fixed once the outbox is
+-- set up, so the migrator redefines this function as the constant itself (immutable, inlined: no lookup per row) as soon
+-- as outbox.settings holds it; until then, and for a DBA who applies this file by hand before the count is set, it
+-- reads the table.
+create function outbox.partition_count() returns int
+language sql stable parallel safe as $$ select partition_count from outbox.settings $$;
+
+do $$
 declare
-    value text := current_setting('outbox.' || name, true);
+    n int := (select partition_count from outbox.settings);
 begin
-    if value is null or value = '' then
-        execute format('select %I::text from outbox.settings', name) into value;
-        perform set_config('outbox.' || name, coalesce(value, ''), true);
+    if n is not null then
+        execute format('create or replace function outbox.partition_count() returns int language sql immutable parallel safe as %L',
+                       'select ' || n);
     end if;
-    return value::int;
 end $$;
 
 -- The insert check, rewritten for speed, and where the opt-in NOTIFY of 013 is sent now (`alter database ... set
@@ -59,7 +62,7 @@ create or replace function outbox.validate_new_message() returns trigger
 language plpgsql as $$
 begin
     new.tx := pg_current_xact_id();
-    if new.partition >= 0 and new.partition < outbox.setting('partition_count')
+    if new.partition >= 0 and new.partition < outbox.partition_count()
        and new.topic ~ '^[a-zA-Z0-9._-]+$' and length(new.topic) <= 249 and new.topic <> '.' and new.topic <> '..'
        and octet_length(new.key) between 1 and 1024
        and new.event_id <> '00000000-0000-0000-0000-000000000000'
@@ -84,9 +87,9 @@ begin
         if current_setting('outbox.notify_on_enqueue', true) = 'on' then perform pg_notify('outbox_drain', new.partition::text); end if;
         return new;
     end if;
-    if new.partition is null or new.partition < 0 or new.partition >= outbox.setting('partition_count') then
+    if new.partition is null or new.partition < 0 or new.partition >= outbox.partition_count() then
         raise exception 'outbox message: partition % does not exist (this outbox has partitions 0 to %); compute it with outbox.partition_of(key)',
-            new.partition, outbox.setting('partition_count') - 1 using errcode = '22023';
+            new.partition, outbox.partition_count() - 1 using errcode = '22023';
     end if;
     if new.parked_at is not null then
         raise exception 'outbox message: a new message cannot be parked' using errcode = '22023';
@@ -115,7 +118,7 @@ create trigger messages_track_release before update of deliver_at, parked_at on 
 -- The partition's murmur2 from the key, without reading outbox.settings for every call.
 create or replace function outbox.partition_of(key text) returns int
 language sql stable strict parallel safe as $$
-    select outbox.murmur2(convert_to(key, 'UTF8')) % outbox.setting('partition_count')
+    select outbox.murmur2(convert_to(key, 'UTF8')) % outbox.partition_count()
 $$;
 
 -- Fewer expressions per 4-byte block than version 1 (same results; the test suite holds it against the C# hash).
