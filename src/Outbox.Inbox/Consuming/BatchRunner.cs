@@ -46,7 +46,9 @@ internal sealed partial class BatchRunner
                 return ValueTask.CompletedTask;
             },
         }).Build();
-        _poison = new ResiliencePipelineBuilder<BatchOutcome>().AddRetry(new RetryStrategyOptions<BatchOutcome>
+        var poison = new ResiliencePipelineBuilder<BatchOutcome>();
+        // One attempt only (Inbox:MaxAttempts=1) is a pipeline without retries: Polly refuses zero retry attempts.
+        if (options.MaxAttempts > 1) poison.AddRetry(new RetryStrategyOptions<BatchOutcome>
         {
             MaxRetryAttempts = options.MaxAttempts - 1,
             BackoffType = DelayBackoffType.Exponential,
@@ -60,7 +62,8 @@ internal sealed partial class BatchRunner
                 LogHandlerFailed(_logger, e, _options.GroupId, args.AttemptNumber + 1, _options.MaxAttempts, args.RetryDelay);
                 return ValueTask.CompletedTask;
             },
-        }).Build();
+        });
+        _poison = poison.Build();
     }
 
     /// <summary>Commits every event of <paramref name="batch"/> (applied, skipped, parked or dead-lettered), or throws when cancelled.</summary>
