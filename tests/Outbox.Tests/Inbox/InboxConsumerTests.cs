@@ -44,6 +44,9 @@ public sealed class InboxConsumerTests : InboxTestBase
 
         var check = await CheckLedgerAsync([.. events, Published.Of("order-0", 11, 1000)]);
         Assert.True(check.ExactlyOnceInOrder, check.ToString());
+        // Every copy was read and skipped: the second copy of each event, then both copies again after the reset.
+        Assert.Equal(3 * events.Count, Counted("outbox.inbox.duplicates"));
+        Assert.Equal(events.Count + 1, Counted("outbox.inbox.applied"));
     }
 
     [Fact]
@@ -141,6 +144,7 @@ public sealed class InboxConsumerTests : InboxTestBase
             await WaitForAppliedAsync(4, TimeSpan.FromSeconds(30));
             Assert.Empty(await ParkedAsync());
         }
+        Assert.Equal(1, Counted("outbox.inbox.reordered"));
     }
 
     /// <summary>The ledger's handler, failing for the (key, version) pairs listed in table poisoned.</summary>
