@@ -30,7 +30,7 @@ internal sealed class ExactlyOnceStartup(IOptions<RelayOptions> relay, IOptions<
         try
         {
             _started.SetResult(await ExactlyOnceDelivery.StartAsync(host.Connection, host.ProducerSettings, options.Value, host.OutboxPartitions, store,
-                loggers, cancellationToken).ConfigureAwait(false));
+                services.GetRequiredService<Publishing.HeaderMode>(), loggers, cancellationToken).ConfigureAwait(false));
         }
         catch (Exception e)
         {

@@ -11,7 +11,7 @@ namespace Outbox.Grains.Publishing;
 /// relay adds the per-key rule: once a message of a key fails in a batch, later messages of that key are
 /// held back, never sent past it.
 /// </summary>
-internal sealed partial class KafkaPublisher(RelayProducer relayProducer, ILogger<KafkaPublisher> logger) : IOutboxPublisher
+internal sealed partial class KafkaPublisher(RelayProducer relayProducer, HeaderMode headerMode, ILogger<KafkaPublisher> logger) : IOutboxPublisher
 {
     private static readonly TimeSpan QueueFullBackoff = TimeSpan.FromMilliseconds(20);
 
@@ -31,7 +31,7 @@ internal sealed partial class KafkaPublisher(RelayProducer relayProducer, ILogge
             }
             var send = RelayTracing.StartSend(row, partition);
             delivery.Trace(i, send);
-            var message = OutboxMessageMapper.ToKafka(row, partition, RelayTracing.Traceparent(send, row), RelayTracing.Tracestate(send, row));
+            var message = OutboxMessageMapper.ToKafka(row, partition, RelayTracing.Traceparent(send, row), RelayTracing.Tracestate(send, row), headerMode);
             var outcome = await ProduceAsync(producer, row.Topic, message, delivery, i, cancellationToken).ConfigureAwait(false);
             if (outcome is { } failed)
             {

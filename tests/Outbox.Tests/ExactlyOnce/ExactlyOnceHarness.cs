@@ -47,7 +47,7 @@ internal sealed class ExactlyOnceHarness : IAsyncDisposable
         var relayPool = NpgsqlDataSource.Create(database.ConnectionString);
         var store = new OutboxStore(relayPool, auditPublished: false);
         var delivery = await ExactlyOnceDelivery.StartAsync(Connection(kafka), ProducerSettings(kafka), Options(progressTopic), TestDatabase.Partitions,
-            store, NullLoggerFactory.Instance, CancellationToken.None);
+            store, new Outbox.Grains.Publishing.HeaderMode(null), NullLoggerFactory.Instance, CancellationToken.None);
         return new ExactlyOnceHarness(relayPool, store, delivery);
     }
 
