@@ -4,6 +4,7 @@ using Outbox.Inbox;
 using Outbox.Inbox.Admin;
 using Outbox.Tests.Infrastructure;
 using Outbox.Tools.Inbox;
+using Published = Outbox.Tools.Inbox.LedgerEvents.OrderEvent;
 
 namespace Outbox.Tests.Inbox;
 

@@ -11,6 +11,7 @@ using Outbox.Inbox.Hosting;
 using Outbox.Inbox.Schema;
 using Outbox.Tests.Infrastructure;
 using Outbox.Tools.Inbox;
+using Published = Outbox.Tools.Inbox.LedgerEvents.OrderEvent;
 using Outbox.Tools.Verification;
 
 namespace Outbox.Tests.Inbox;
@@ -63,48 +64,10 @@ public abstract class InboxTestBase : RelayTestBase
         await base.DisposeAsync();
     }
 
-    /// <summary>An event as the relay publishes it: event id, sequence, outbox partition, the key's version.</summary>
-    protected sealed record Published(string Key, long Version, long Sequence, Guid EventId)
-    {
-        public static Published Of(string key, long version, long sequence) => new(key, version, sequence, Guid.NewGuid());
-    }
-
     /// <summary>Events for <paramref name="keys"/> keys with versions 1..<paramref name="versions"/>, sequences rising in that order.</summary>
-    protected static List<Published> Events(int keys, int versions, string prefix = "order")
-    {
-        var events = new List<Published>();
-        long sequence = 0;
-        for (var v = 1; v <= versions; v++)
-            for (var k = 0; k < keys; k++) events.Add(Published.Of($"{prefix}-{k}", v, ++sequence));
-        return events;
-    }
+    protected static List<Published> Events(int keys, int versions, string prefix = "order") => LedgerEvents.Create(keys, versions, prefix);
 
-    protected async Task ProduceAsync(string topic, IEnumerable<Published> events)
-    {
-        using var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig
-        {
-            BootstrapServers = Kafka.BootstrapServers,
-            EnableIdempotence = true,
-            LingerMs = 2,
-        }).Build();
-        foreach (var e in events)
-        {
-            producer.Produce(topic, new Message<byte[], byte[]>
-            {
-                Key = Encoding.UTF8.GetBytes(e.Key),
-                Value = Encoding.UTF8.GetBytes($$"""{"order":"{{e.Key}}","version":{{e.Version}}}"""),
-                Headers = new Headers
-                {
-                    { "outbox-event-id", Encoding.UTF8.GetBytes(e.EventId.ToString()) },
-                    { "outbox-partition", "7"u8.ToArray() },
-                    { "outbox-sequence", Encoding.UTF8.GetBytes(e.Sequence.ToString(CultureInfo.InvariantCulture)) },
-                    { "outbox-event-type", "order-changed"u8.ToArray() },
-                    { DeliveryVerifier.VersionHeader, Encoding.UTF8.GetBytes(e.Version.ToString(CultureInfo.InvariantCulture)) },
-                },
-            });
-        }
-        await Task.Run(() => producer.Flush(TimeSpan.FromSeconds(30)));
-    }
+    protected Task ProduceAsync(string topic, IEnumerable<Published> events) => LedgerEvents.ProduceAsync(Kafka.BootstrapServers, topic, events);
 
     /// <summary>Starts a consuming service with <typeparamref name="THandler"/> on the test's database and Kafka.</summary>
     protected async Task<IHost> StartConsumerAsync<THandler>(string topic, Action<InboxOptions>? configure = null, int delayMs = 0)
