@@ -24,29 +24,12 @@ namespace Outbox.Tests.Inbox;
 public abstract class InboxTestBase : RelayTestBase
 {
     private readonly List<IHost> _hosts = [];
-    private readonly System.Diagnostics.Metrics.MeterListener _meters = new();
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _counters = new();
+    private readonly InboxCounters _counters;
 
-    protected InboxTestBase()
-    {
-        // The inbox's counters of this test's group only (other test classes run consumers in parallel).
-        _meters.InstrumentPublished = (instrument, listener) =>
-        {
-            if (instrument.Meter.Name == Outbox.Inbox.Diagnostics.InboxTelemetry.Name) listener.EnableMeasurementEvents(instrument);
-        };
-        _meters.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
-        {
-            foreach (var tag in tags)
-            {
-                if (tag is { Key: "consumer_group", Value: string group } && group == Group && !instrument.IsObservable)
-                    _counters.AddOrUpdate(instrument.Name, value, (_, sum) => sum + value);
-            }
-        });
-        _meters.Start();
-    }
+    protected InboxTestBase() => _counters = new InboxCounters(Group);
 
     /// <summary>The sum of one of the inbox's counters (e.g. "outbox.inbox.duplicates") for this test's group.</summary>
-    protected long Counted(string instrument) => _counters.GetValueOrDefault(instrument);
+    protected long Counted(string instrument) => _counters[instrument];
 
     protected string Group { get; } = "ledger-" + Guid.NewGuid().ToString("N")[..8];
 
@@ -60,7 +43,7 @@ public abstract class InboxTestBase : RelayTestBase
     public override async Task DisposeAsync()
     {
         foreach (var host in _hosts.ToArray()) await StopAsync(host);
-        _meters.Dispose();
+        _counters.Dispose();
         await base.DisposeAsync();
     }
 
