@@ -121,6 +121,37 @@ public sealed class InboxConsumerTests : InboxTestBase
         Assert.Equal(1, await Db.ScalarAsync("select count(*) from inbox.discarded where discarded_by = 'test'"));
     }
 
+    [Fact]
+    public async Task InDeadLetterModeAPoisonEventGoesToTheDeadLetterTopicOnceWithItsErrorAndThePartitionMovesOn()
+    {
+        var topic = Kafka.CreateTopic("inbox", partitions: 1);
+        var deadLetters = Kafka.CreateTopic("dead", partitions: 1);
+        await using (var poison = Db.DataSource.CreateCommand("create table poisoned (key text, version bigint); insert into poisoned values ('order-0', 2)"))
+            await poison.ExecuteNonQueryAsync();
+        var events = Events(keys: 2, versions: 3);
+        await ProduceAsync(topic, events);
+        await ProduceAsync(topic, events.Where(e => e.Key == "order-0" && e.Version == 2)); // a copy: recorded, so not dead-lettered twice
+        await StartConsumerAsync<PoisonableLedgerHandler>(topic, o =>
+        {
+            o.MaxAttempts = 2;
+            o.PoisonEvents = PoisonEventAction.DeadLetter;
+            o.DeadLetterTopic = deadLetters;
+        });
+
+        await WaitForAppliedAsync(events.Count - 1, TimeSpan.FromSeconds(60));
+        var dead = await KafkaReader.ReadOneAsync(Kafka.BootstrapServers, deadLetters, TimeSpan.FromSeconds(30));
+        var headers = KafkaReader.Headers(dead.Message);
+        Assert.Equal(events.Single(e => e.Key == "order-0" && e.Version == 2).EventId.ToString(), headers["outbox-event-id"]);
+        Assert.Contains("poisoned order event", headers["inbox-error"], StringComparison.Ordinal);
+        Assert.Equal((topic, Group), (headers["inbox-source-topic"], headers["inbox-consumer-group"]));
+        await Eventually.TrueAsync(() => Task.FromResult(Counted("outbox.inbox.duplicates") == 1), TimeSpan.FromSeconds(10), "the copy is skipped");
+        Assert.Equal(1, Counted("outbox.inbox.dead_lettered"));
+        Assert.Empty(await ParkedAsync());
+        // Dead-lettering does not hold the key back (Park does): order-0's version 3 was applied after version 1.
+        await using var versions = Db.DataSource.CreateCommand("select array_agg(version order by id) from ledger_entries where key = 'order-0'");
+        Assert.Equal(new long[] { 1, 3 }, (long[])(await versions.ExecuteScalarAsync())!);
+    }
+
     [Theory]
     [InlineData(LateEventAction.Park)]
     [InlineData(LateEventAction.Apply)]
