@@ -16,7 +16,7 @@ PACKAGES="$ROOT/artifacts/packages"
 TOOLS="$ROOT/tests/Outbox.Tools/bin/Release/net10.0/Outbox.Tools.dll"
 SERVICE_DIR="$ROOT/samples/OrderService/bin/Release/net10.0"
 SERVER="${OUTBOX_DB:-Host=127.0.0.1;Username=outbox;Password=outbox;Database=outbox}"
-PACKAGE_NAMES=(Outbox.Contracts Outbox.Grains Outbox.EntityFrameworkCore)
+PACKAGE_NAMES=(Outbox.Contracts Outbox.Grains Outbox.EntityFrameworkCore Outbox.Inbox)
 # A version of its own per run (time and process id: clones on one machine share NuGet's global packages
 # folder), so that cache never serves an older build of the packages under an equal version. This run's copies
 # are removed from the cache again at exit, and an earlier run's packages from artifacts/packages before packing.
@@ -142,4 +142,23 @@ check_mode() {
 }
 check_mode Npgsql 42 outbox_sample 1
 check_mode EntityFrameworkCore 43 outbox_sample_ef 2
+
+# 3. The consuming end: samples/PaymentsService (the inbox, on the packed Outbox.Inbox) reads the orders topic from
+# the start and records one payment per paid order in its own database, once, however often Kafka delivers it.
+log "building samples/PaymentsService against the packages"
+dotnet build "$ROOT/samples/PaymentsService/PaymentsService.csproj" -c Release -p:OutboxVersion="$VERSION" -v q -nologo -clp:ErrorsOnly \
+  >"$WORK/build-payments.log" || { cat "$WORK/build-payments.log"; exit 1; }
+payments_db="outbox_sample_payments"; databases+=("$payments_db"); drop_database "$payments_db"
+PGPASSWORD=outbox psql -h 127.0.0.1 -U outbox -d postgres -qX -c "create database $payments_db" >/dev/null
+(cd "$ROOT/samples/PaymentsService/bin/Release/net10.0" && exec dotnet PaymentsService.dll "--Inbox:BootstrapServers=$BOOTSTRAP" \
+  "--Inbox:ConnectionString=$(database_for "$payments_db")") >"$WORK/payments.log" 2>&1 &
+pids+=($!)
+payments=""
+for _ in $(seq 1 120); do
+  payments="$(PGPASSWORD=outbox psql -h 127.0.0.1 -U outbox -d "$payments_db" -qAtX -c "select string_agg(order_id, ',' order by order_id) from payments" 2>/dev/null || true)"
+  [ "$payments" = "42,43" ] && break
+  sleep 0.5
+done
+[ "$payments" = "42,43" ] || { tail -30 "$WORK/payments.log"; log "payments: expected orders 42,43, found '$payments'"; exit 1; }
+log "payments: orders 42 and 43 recorded once each by the inbox consumer: ok"
 log "ok"

@@ -11,5 +11,6 @@ var root = new RootCommand("Outbox relay: publishes PostgreSQL outbox rows to Ka
     PauseCommand.Create(pause: true),
     PauseCommand.Create(pause: false),
     ReplayCommand.Create(),
+    InboxCommand.Create(),
 };
 return await CliInvocation.InvokeAsync(root, args);

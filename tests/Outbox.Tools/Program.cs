@@ -7,5 +7,6 @@ var root = new RootCommand("Outbox relay tooling: the demo, the benchmark and an
     DemoCommand.Create(),
     BenchCommand.Create(),
     DevKafkaCommand.Create(),
+    ConsumeCommand.Create(),
 };
 return await CliInvocation.InvokeAsync(root, args);

@@ -4,7 +4,8 @@ namespace Outbox.Grains.Diagnostics;
 /// Every log event id the relay and its silo write, in one place (docs/observability.md lists them for
 /// operators). Ids never change meaning; a retired id is not reused. Ranges: 1xxx the partition relay and
 /// retention, 2xxx publishing, 3xxx the Kafka producer, 4xxx the silo's database connections, 6xxx exactly-once
-/// delivery, 7xxx telemetry. 5001-5011 belonged to the retired Kafka consumer-group ownership engine.
+/// delivery, 7xxx telemetry. 5001-5011 belonged to the retired Kafka consumer-group ownership engine. 8xxx belongs to
+/// the consuming end's own catalogue (Outbox.Inbox's InboxEventId).
 /// </summary>
 public static class OutboxEventId
 {

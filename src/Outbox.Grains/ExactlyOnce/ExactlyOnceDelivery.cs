@@ -15,8 +15,9 @@ internal sealed class ExactlyOnceDelivery
     private readonly ILogger<TransactionalPublisher> _logger;
 
     private ExactlyOnceDelivery(ProgressTopic topic, ProgressReader reader, TransactionalProducerFactory producers, RelayCompleter completer,
-        ExactlyOnceOptions options, ILoggerFactory loggers)
+        ExactlyOnceOptions options, HeaderMode headerMode, ILoggerFactory loggers)
     {
+        HeaderMode = headerMode;
         Topic = topic;
         Reader = reader;
         Producers = producers;
@@ -38,8 +39,8 @@ internal sealed class ExactlyOnceDelivery
 
     internal TimeSpan TransactionTimeout { get; }
 
-    /// <summary>Relay:StageTimestamps, for the partitions' publishers.</summary>
-    internal bool StageTimestamps { get; private init; }
+    /// <summary>The headers messages carry besides the relay's own (CloudEvents mode).</summary>
+    internal HeaderMode HeaderMode { get; }
 
     internal ILogger<KafkaPublisher> PublisherLogger { get; }
 
@@ -51,12 +52,12 @@ internal sealed class ExactlyOnceDelivery
     /// progress reader; <paramref name="producerSettings"/> are the relay's producer settings.
     /// </summary>
     public static async Task<ExactlyOnceDelivery> StartAsync(ClientConfig connection, ProducerConfig producerSettings, ExactlyOnceOptions options,
-        int outboxPartitions, RelayCompleter completer, bool stageTimestamps, ILoggerFactory loggers, CancellationToken cancellationToken)
+        int outboxPartitions, RelayCompleter completer, HeaderMode headerMode, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var logger = loggers.CreateLogger<ExactlyOnceDelivery>();
         var topic = await ProgressTopic.EnsureAsync(connection, options, outboxPartitions, logger, cancellationToken).ConfigureAwait(false);
         return new ExactlyOnceDelivery(topic, new ProgressReader(connection, topic, options.AdminTimeout),
-            new TransactionalProducerFactory(producerSettings, options, logger), completer, options, loggers) { StageTimestamps = stageTimestamps };
+            new TransactionalProducerFactory(producerSettings, options, logger), completer, options, headerMode, loggers);
     }
 
     /// <summary>

@@ -28,8 +28,8 @@ internal sealed class ExactlyOnceStartup(IOptions<RelayOptions> relay, IOptions<
         var host = services.GetRequiredService<ExactlyOnceHost>();
         try
         {
-            _started.SetResult(await ExactlyOnceDelivery.StartAsync(host.Connection, host.ProducerSettings, options.Value, host.OutboxPartitions, completer, relay.Value.StageTimestamps,
-                loggers, cancellationToken).ConfigureAwait(false));
+            _started.SetResult(await ExactlyOnceDelivery.StartAsync(host.Connection, host.ProducerSettings, options.Value, host.OutboxPartitions, completer,
+                services.GetRequiredService<Publishing.HeaderMode>(), loggers, cancellationToken).ConfigureAwait(false));
         }
         catch (Exception e)
         {

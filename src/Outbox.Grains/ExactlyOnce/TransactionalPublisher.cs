@@ -265,7 +265,7 @@ internal sealed partial class TransactionalPublisher : IOutboxPublisher, IAsyncD
         // The partition's producer is never replaced behind its back (a fatal error ends the session instead), so the
         // wrapper only hands it to the publisher; the producer is disposed here, not through the wrapper.
 #pragma warning disable CA2000
-        _messages = new KafkaPublisher(new RelayProducer(_ => producer, _delivery.RelayProducerLogger), _delivery.StageTimestamps, _delivery.PublisherLogger);
+        _messages = new KafkaPublisher(new RelayProducer(_ => producer, _delivery.RelayProducerLogger), _delivery.HeaderMode, _delivery.PublisherLogger);
 #pragma warning restore CA2000
     }
 

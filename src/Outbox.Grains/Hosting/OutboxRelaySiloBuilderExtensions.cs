@@ -93,6 +93,7 @@ public static class OutboxRelaySiloBuilderExtensions
     {
         services.TryAddSingleton(sp => RelayProducerFactory.Create(sp.GetRequiredService<IOptions<KafkaOptions>>().Value, ClientId(sp),
             sp.GetRequiredService<ILogger<Confluent.Kafka.IProducer<byte[], byte[]>>>(), sp.GetRequiredService<ILogger<RelayProducer>>()));
+        services.TryAddSingleton(sp => HeaderMode.From(sp.GetRequiredService<IOptions<KafkaOptions>>().Value, sp.GetRequiredService<IOptions<RelayOptions>>().Value));
         services.TryAddSingleton<IOutboxPublisher, KafkaPublisher>();
         services.TryAddSingleton(sp => ExactlyOnceHostFactory.Create(sp.GetRequiredService<IOptions<KafkaOptions>>().Value,
             sp.GetRequiredService<IOptions<OutboxOptions>>().Value.PartitionCount, ClientId(sp)));

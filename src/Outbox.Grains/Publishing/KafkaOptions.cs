@@ -44,6 +44,37 @@ public sealed class KafkaOptions
     [RegularExpression("^(none|gzip|snappy|lz4|zstd)$")]
     public string Compression { get; set; } = "lz4";
 
+    /// <summary>
+    /// Off (default): the relay's own outbox-* headers. Binary: also the CloudEvents Kafka protocol binding's
+    /// binary-mode headers (ce_specversion, ce_id, ce_source, ce_type, ce_time; the row's content-type header is the
+    /// datacontenttype), so non-.NET consumers and CloudEvents tooling read the events natively.
+    /// </summary>
+    [EnumDataType(typeof(CloudEventsMode))]
+    public CloudEventsMode CloudEvents { get; set; } = CloudEventsMode.Off;
+
+    /// <summary>ce_source of every event in CloudEvents mode: a URI-reference naming the producing service (e.g. /orders).</summary>
+    public string CloudEventsSource { get; set; } = "/outbox";
+
     /// <summary>Further librdkafka producer properties, passed through as they are (e.g. security.protocol).</summary>
     public Dictionary<string, string> Producer { get; set; } = [];
+}
+
+/// <summary>Whether the relay also writes the CloudEvents Kafka binary-mode headers (<see cref="KafkaOptions.CloudEvents"/>).</summary>
+public enum CloudEventsMode
+{
+    /// <summary>Only the relay's outbox-* headers.</summary>
+    Off,
+
+    /// <summary>Also ce_specversion, ce_id, ce_source, ce_type, ce_time (CloudEvents Kafka binding, binary content mode).</summary>
+    Binary,
+}
+
+/// <summary>
+/// The headers the relay writes besides its own: the CloudEvents source when CloudEvents mode is on, and the stage
+/// timestamps when <see cref="Relay.RelayOptions.StageTimestamps"/> is.
+/// </summary>
+internal sealed record HeaderMode(string? CloudEventsSource, bool StageTimestamps = false)
+{
+    public static HeaderMode From(KafkaOptions options, Relay.RelayOptions relay) =>
+        new(options.CloudEvents == CloudEventsMode.Binary ? options.CloudEventsSource : null, relay.StageTimestamps);
 }

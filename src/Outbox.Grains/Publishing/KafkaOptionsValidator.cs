@@ -17,6 +17,8 @@ internal sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
         var failures = new List<string>();
         if ((long)options.QueueMaxKbytes * 1024 < 4L * options.MessageMaxBytes)
             failures.Add($"{KafkaOptions.Section}:{nameof(KafkaOptions.QueueMaxKbytes)}={options.QueueMaxKbytes} must hold at least 4 messages of {KafkaOptions.Section}:{nameof(KafkaOptions.MessageMaxBytes)}={options.MessageMaxBytes}.");
+        if (options.CloudEvents == CloudEventsMode.Binary && !Uri.IsWellFormedUriString(options.CloudEventsSource, UriKind.RelativeOrAbsolute))
+            failures.Add($"{KafkaOptions.Section}:{nameof(KafkaOptions.CloudEventsSource)}='{options.CloudEventsSource}' must be a non-empty URI-reference (CloudEvents' source), e.g. /orders.");
         foreach (var (key, value) in options.Producer)
         {
             if (Refusal(key.Trim().ToLowerInvariant(), value.Trim().ToLowerInvariant()) is { } why)

@@ -1,9 +1,7 @@
 using System.Globalization;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Outbox.Grains.Diagnostics;
-using Outbox.Grains.Relay;
 using Outbox.Grains.Storage;
 
 namespace Outbox.Grains.Publishing;
@@ -14,13 +12,8 @@ namespace Outbox.Grains.Publishing;
 /// relay adds the per-key rule: once a message of a key fails in a batch, later messages of that key are
 /// held back, never sent past it.
 /// </summary>
-internal sealed partial class KafkaPublisher(RelayProducer relayProducer, bool stageTimestamps, ILogger<KafkaPublisher> logger) : IOutboxPublisher
+internal sealed partial class KafkaPublisher(RelayProducer relayProducer, HeaderMode headerMode, ILogger<KafkaPublisher> logger) : IOutboxPublisher
 {
-    public KafkaPublisher(RelayProducer relayProducer, IOptions<RelayOptions> options, ILogger<KafkaPublisher> logger)
-        : this(relayProducer, options.Value.StageTimestamps, logger)
-    {
-    }
-
     private static readonly TimeSpan QueueFullBackoff = TimeSpan.FromMilliseconds(20);
 
     public async Task<PublishOutcome[]> PublishAsync(int partition, IReadOnlyList<OutboxRow> batch, CancellationToken cancellationToken)
@@ -39,8 +32,8 @@ internal sealed partial class KafkaPublisher(RelayProducer relayProducer, bool s
             }
             var send = RelayTracing.StartSend(row, partition);
             delivery.Trace(i, send);
-            var message = OutboxMessageMapper.ToKafka(row, partition, RelayTracing.Traceparent(send, row), RelayTracing.Tracestate(send, row));
-            if (stageTimestamps) message.Headers.Add(OutboxHeaders.Stages, Stages(row));
+            var message = OutboxMessageMapper.ToKafka(row, partition, RelayTracing.Traceparent(send, row), RelayTracing.Tracestate(send, row), headerMode);
+            if (headerMode.StageTimestamps) message.Headers.Add(OutboxHeaders.Stages, Stages(row));
             var outcome = await ProduceAsync(producer, row.Topic, message, delivery, i, cancellationToken).ConfigureAwait(false);
             if (outcome is { } failed)
             {

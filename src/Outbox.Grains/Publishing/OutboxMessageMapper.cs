@@ -17,8 +17,9 @@ internal static class OutboxMessageMapper
     private static (string Json, (string Name, byte[] Value)[] Headers)? _lastParsed;
 
     private static readonly byte[]?[] PartitionValues = new byte[]?[4096];
+    private static readonly byte[] SpecVersion = "1.0"u8.ToArray();
 
-    public static Message<byte[], byte[]> ToKafka(OutboxRow row, int partition, string? traceparent, string? tracestate)
+    public static Message<byte[], byte[]> ToKafka(OutboxRow row, int partition, string? traceparent, string? tracestate, HeaderMode? mode = null)
     {
         var headers = new Headers
         {
@@ -34,6 +35,16 @@ internal static class OutboxMessageMapper
         {
             // The byte arrays may be shared between messages: librdkafka copies header values when producing.
             foreach (var (name, value) in Parse(row.HeadersJson)) headers.Add(name, value);
+        }
+        if (mode?.CloudEventsSource is { } source)
+        {
+            // CloudEvents Kafka binding, binary content mode: the event's attributes as ce_* headers, the payload as is.
+            // The row's own content-type header (OutboxMessage.Json sets application/json) is its datacontenttype.
+            headers.Add("ce_specversion", SpecVersion);
+            headers.Add("ce_id", Utf8(row.EventId));
+            headers.Add("ce_source", Utf8(source));
+            headers.Add("ce_type", Utf8(row.EventType ?? row.Topic));
+            headers.Add("ce_time", Utf8(row.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", System.Globalization.CultureInfo.InvariantCulture)));
         }
         return new Message<byte[], byte[]>
         {

@@ -11,7 +11,8 @@ namespace Outbox.Silo.Commands;
 internal static class AdminCommandRunner
 {
     public static async Task<int> RunAsync(ParseResult parse, Option<string> db, string verb,
-        Func<NpgsqlDataSource, CliOutput, CancellationToken, Task<int>> action, CancellationToken cancellationToken)
+        Func<NpgsqlDataSource, CliOutput, CancellationToken, Task<int>> action, CancellationToken cancellationToken,
+        string missingSchema = "the outbox schema is missing in this database; run migrate first")
     {
         var output = CliOutput.For(parse);
         try
@@ -19,7 +20,7 @@ internal static class AdminCommandRunner
             await using var dataSource = NpgsqlDataSource.Create(parse.GetValue(db)!);
             return await action(dataSource, output, cancellationToken).ConfigureAwait(false);
         }
-        catch (OutboxNotFoundException e)
+        catch (Exception e) when (e is OutboxNotFoundException or Outbox.Inbox.Admin.InboxNotFoundException)
         {
             return await output.FailAsync(verb, e.Message, ExitCodes.NotFound).ConfigureAwait(false);
         }
@@ -30,7 +31,7 @@ internal static class AdminCommandRunner
         }
         catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName)
         {
-            return await output.FailAsync(verb, "the outbox schema is missing in this database; run migrate first", ExitCodes.Failed).ConfigureAwait(false);
+            return await output.FailAsync(verb, missingSchema, ExitCodes.Failed).ConfigureAwait(false);
         }
         catch (NpgsqlException e)
         {

@@ -12,8 +12,9 @@ public static class BenchScenarios
     public const string Baseline = "baseline";
     public const string Failover = "failover";
     public const string Churn = "churn";
+    public const string Inbox = "inbox";
 
-    public static IReadOnlyList<string> Names { get; } = [Write, Backlog, Steady, Churn, Baseline, Failover];
+    public static IReadOnlyList<string> Names { get; } = [Write, Backlog, Steady, Churn, Baseline, Failover, Inbox];
 
     /// <summary>Scenarios that run once per delivery mode (<see cref="BenchSettings.Modes"/>).</summary>
     public static bool ComparesModes(string name) => name is Backlog or Steady;
@@ -26,6 +27,7 @@ public static class BenchScenarios
         Baseline => new BaselineScenario(),
         Failover => new FailoverScenario(),
         Churn => new ChurnScenario(),
+        Inbox => new InboxScenario(),
         _ => throw new ArgumentException($"Unknown scenario '{name}'; known: {string.Join(", ", Names)}.", nameof(name)),
     };
 }

@@ -56,6 +56,9 @@ public sealed record BenchSettings
     /// <summary>Business transactions per second during the failover scenario.</summary>
     public int FailoverRate { get; init; } = 500;
 
+    /// <summary>Events the inbox scenario consumes, once with the inbox and once without.</summary>
+    public int InboxEvents { get; init; } = 50_000;
+
     /// <summary>Relay:BatchSize of the silo and of the ceiling drain.</summary>
     public int BatchSize { get; init; } = new Grains.Relay.RelayOptions().BatchSize;
 
@@ -74,6 +77,6 @@ public sealed record BenchSettings
     /// <summary>Small enough for CI: correctness of every scenario in well under a minute, figures meaningless.</summary>
     public BenchSettings AsQuick() => this with
     {
-        Messages = 20_000, SteadySeconds = 5, BaselineSeconds = 5, FailoverEvents = 3_000, WriteSeconds = 4, ChurnSeconds = 6, ChurnRate = 300,
+        Messages = 20_000, SteadySeconds = 5, BaselineSeconds = 5, FailoverEvents = 3_000, WriteSeconds = 4, ChurnSeconds = 6, ChurnRate = 300, InboxEvents = 5_000,
     };
 }

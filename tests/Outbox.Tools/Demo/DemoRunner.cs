@@ -35,6 +35,8 @@ public sealed class DemoRunner(DemoSettings settings, TextWriter progress)
             using var verifier = new DeliveryVerifier(kafka.BootstrapServers, Topic);
             var workload = new OrderWorkload(dataSource, Topic, settings.Keys, settings.RollbackRatio);
             await workload.CreateTablesAsync(cancellationToken).ConfigureAwait(false);
+            var consumer = await DemoConsumer.StartAsync(dataSource, connectionString, kafka.BootstrapServers, Topic, cancellationToken).ConfigureAwait(false);
+            await using var stopConsumer = consumer.ConfigureAwait(false);
 
             var started = Stopwatch.GetTimestamp();
             using var stopProgress = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -49,6 +51,7 @@ public sealed class DemoRunner(DemoSettings settings, TextWriter progress)
             await stopProgress.CancelAsync().ConfigureAwait(false);
             await reporter.ConfigureAwait(false);
 
+            var consumed = await consumer.FinishAsync(dataSource, workload.Committed.Count, TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
             var latency = LatencySummary.Of(workload.Committed, verifier);
             return new DemoResult(
                 Committed: workload.Committed.Count,
@@ -60,7 +63,8 @@ public sealed class DemoRunner(DemoSettings settings, TextWriter progress)
                 RolledBack: workload.RolledBack.Count,
                 Latency: latency,
                 Seconds: elapsed,
-                FailoverSeconds: failoverSeconds);
+                FailoverSeconds: failoverSeconds,
+                Consumer: consumed);
         }
     }
 

@@ -29,11 +29,19 @@ public sealed class SiloProcess : IAsyncDisposable
 
     /// <summary>Starts <c>Outbox.Silo silo</c> with the given configuration (Section:Key -> value).</summary>
     public static SiloProcess Start(string name, IReadOnlyDictionary<string, string> configuration, Action<string>? output = null,
-        IReadOnlyDictionary<string, string>? environment = null)
+        IReadOnlyDictionary<string, string>? environment = null) =>
+        Launch(name, Assembly("Outbox.Silo.dll"), "silo", configuration, output, environment);
+
+    /// <summary>Starts a verb of the tooling (<c>Outbox.Tools consume</c>: the ledger's inbox consumer) the same way.</summary>
+    public static SiloProcess StartTool(string name, string verb, IReadOnlyDictionary<string, string> configuration, Action<string>? output = null) =>
+        Launch(name, Assembly("Outbox.Tools.dll"), verb, configuration, output, null);
+
+    private static SiloProcess Launch(string name, string assembly, string verb, IReadOnlyDictionary<string, string> configuration, Action<string>? output,
+        IReadOnlyDictionary<string, string>? environment)
     {
         var info = new ProcessStartInfo(DotnetHost()) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(SiloAssembly());
-        info.ArgumentList.Add("silo");
+        info.ArgumentList.Add(assembly);
+        info.ArgumentList.Add(verb);
         foreach (var (key, value) in configuration) info.ArgumentList.Add($"--{key}={value}");
         info.Environment["DOTNET_gcServer"] = "0";
         foreach (var (variable, value) in environment ?? new Dictionary<string, string>()) info.Environment[variable] = value;
@@ -98,11 +106,11 @@ public sealed class SiloProcess : IAsyncDisposable
         : Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path
         : "dotnet";
 
-    /// <summary>Outbox.Silo.dll next to this assembly (the silo itself, or a test's output folder).</summary>
-    private static string SiloAssembly()
+    /// <summary>An executable assembly (Outbox.Silo.dll, Outbox.Tools.dll) next to this one (the tools, or a test's output folder).</summary>
+    private static string Assembly(string file)
     {
-        var here = Path.Combine(AppContext.BaseDirectory, "Outbox.Silo.dll");
+        var here = Path.Combine(AppContext.BaseDirectory, file);
         if (File.Exists(Path.ChangeExtension(here, ".runtimeconfig.json"))) return here;
-        throw new FileNotFoundException($"Outbox.Silo.dll with its runtimeconfig was not found in {AppContext.BaseDirectory}.");
+        throw new FileNotFoundException($"{file} with its runtimeconfig was not found in {AppContext.BaseDirectory}.");
     }
 }
