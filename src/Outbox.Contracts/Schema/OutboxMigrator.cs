@@ -89,7 +89,7 @@ public sealed class OutboxMigrator(NpgsqlDataSource dataSource)
         if (await FunctionExistsAsync(connection, "outbox.partition_count()", cancellationToken).ConfigureAwait(false))
         {
             await using var constant = new NpgsqlCommand(string.Create(CultureInfo.InvariantCulture,
-                $"create or replace function outbox.partition_count() returns int language sql immutable parallel safe as 'select {existing}'"), connection);
+                $"create or replace function outbox.partition_count() returns int language sql immutable strict parallel safe as 'select {existing}'"), connection);
             await constant.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
     }
