@@ -32,7 +32,7 @@ internal sealed partial class PartitionDrainer : IDisposable
     private List<QueuedRow> _retry = [];
 
     /// <summary>A completion whose outcome is unknown (the database failed): completed again before anything else.</summary>
-    private BatchCompletion? _owed;
+    private OwedCompletion? _owed;
 
     /// <summary>
     /// The rows the last completions removed. A read that began before a removal committed may return them again (after a
@@ -72,24 +72,28 @@ internal sealed partial class PartitionDrainer : IDisposable
     public void Dispose() => _finishBatchThenStop.Dispose();
 
     /// <summary>Publishes batches until the partition's queue is empty (or a graceful stop was asked for).</summary>
+    /// <remarks>
+    /// Exception-safe for the retry pipeline around it: rows taken from the queue stay owed until their outcome is
+    /// recorded. If publishing throws, the whole batch is published again first; once its outcomes are known, the rows
+    /// refused for now are, and the completion of the rest is completed again if its statement failed.
+    /// </remarks>
     internal async ValueTask DrainAsync(CancellationToken stopNow)
     {
         if (_feed.Fenced) throw new PartitionFencedException(Partition, Epoch);
         if (_owed is { } owed) await CompleteAsync(owed, stopNow).ConfigureAwait(false);
         while (!_finishBatchThenStop.IsCancellationRequested)
         {
-            var (batch, held, removed) = NextBatch();
+            var taken = _retry.Count > 0 ? _retry : _feed.Take(_options.BatchSize, _options.BatchMaxBytes);
+            _retry = taken;
+            var (batch, held, removed) = Sort(taken);
             if (batch.Count == 0 && held.Count == 0 && removed.Count == 0) return;
             var started = Stopwatch.GetTimestamp();
             var outcomes = batch.Count == 0 ? [] : await _publisher.PublishAsync(Partition, batch, stopNow).ConfigureAwait(false);
             var result = Classify(batch, outcomes, held, removed);
-            await CompleteAsync(result.Completion, stopNow).ConfigureAwait(false);
+            _retry = result.Retry.ConvertAll(r => new QueuedRow(r, long.MaxValue));
+            await CompleteAsync(new OwedCompletion(result.Completion, result.ParkedKeys), stopNow).ConfigureAwait(false);
             Record(result, started);
-            if (result.Retry.Count > 0)
-            {
-                _retry = result.Retry.ConvertAll(r => new QueuedRow(r, long.MaxValue));
-                throw new TransientPublishException(Partition, result.Retry.Count, result.FirstTransientError);
-            }
+            if (result.Retry.Count > 0) throw new TransientPublishException(Partition, result.Retry.Count, result.FirstTransientError);
         }
     }
 
@@ -145,14 +149,11 @@ internal sealed partial class PartitionDrainer : IDisposable
     }
 
     /// <summary>
-    /// The next rows to publish: those to retry first, else the next of the queue. Rows removed lately that a read
-    /// returned again are returned apart, to be removed again; so are rows of keys parked by this activation that the
-    /// database could not hold yet, to be held.
+    /// Sorts rows taken for publishing: rows removed lately that a read returned again are to be removed again, rows of
+    /// keys parked by this activation that the database could not hold yet are to be held, the rest to be published.
     /// </summary>
-    private (List<OutboxRow> Batch, List<OutboxRow> Held, List<RowRef> Removed) NextBatch()
+    private (List<OutboxRow> Batch, List<OutboxRow> Held, List<RowRef> Removed) Sort(List<QueuedRow> taken)
     {
-        var taken = _retry.Count > 0 ? _retry : _feed.Take(_options.BatchSize, _options.BatchMaxBytes);
-        _retry = [];
         var batch = new List<OutboxRow>(taken.Count);
         var held = new List<OutboxRow>();
         var removed = new List<RowRef>();
@@ -166,21 +167,21 @@ internal sealed partial class PartitionDrainer : IDisposable
         return (batch, held, removed);
     }
 
-    private async Task CompleteAsync(BatchCompletion completion, CancellationToken stopNow)
+    private async Task CompleteAsync(OwedCompletion owed, CancellationToken stopNow)
     {
-        if (completion.IsEmpty) return;
-        _owed = completion;
-        await _completer.CompleteAsync(Partition, Epoch, completion, stopNow).ConfigureAwait(false);
+        if (owed.Completion.IsEmpty) return;
+        _owed = owed;
+        await _completer.CompleteAsync(Partition, Epoch, owed.Completion, stopNow).ConfigureAwait(false);
         _owed = null;
         if (_removed.Count == RemovedBatchesKept) _removed.Dequeue();
-        _removed.Enqueue([.. completion.Published]);
+        _removed.Enqueue([.. owed.Completion.Published]);
+        // Rows of a key parked just now that the reader read before the parking committed are held when they come.
+        var seenFrom = _reader.NextSequence;
+        foreach (var key in owed.ParkedKeys) _parkedKeys[key] = seenFrom;
     }
 
     private void Record(BatchResult result, long started)
     {
-        // Rows of a key parked just now that the reader read before the parking committed are held when they come.
-        var seenFrom = _reader.NextSequence;
-        foreach (var key in result.ParkedKeys) _parkedKeys[key] = seenFrom;
         var now = DateTimeOffset.UtcNow;
         long bytes = 0;
         foreach (var row in result.Acknowledged)
@@ -214,6 +215,9 @@ internal sealed partial class PartitionDrainer : IDisposable
     /// <param name="ParkedKeys">Keys with a row parked now.</param>
     internal sealed record BatchResult(List<OutboxRow> Acknowledged, BatchCompletion Completion, List<OutboxRow> Retry, string? FirstTransientError,
         int AckedAfterFailure, IReadOnlySet<string> ParkedKeys);
+
+    /// <summary>A completion until it committed, with the keys it parks (recorded once it did).</summary>
+    private sealed record OwedCompletion(BatchCompletion Completion, IReadOnlySet<string> ParkedKeys);
 
     [LoggerMessage(EventId = OutboxEventId.MessageParked, Level = LogLevel.Warning, Message = "Partition {Partition}: row {RowId} parked: {Reason}")]
     private static partial void LogParked(ILogger logger, int partition, long rowId, string reason);
