@@ -1,7 +1,7 @@
 namespace Outbox.Grains.Wake;
 
 /// <summary>
-/// "Partition p has new rows: drain it." What the wake paths (the relay's change probe, a host's own source such as
+/// "Partition p has new rows: drain it." What the wake paths (the relay reader, a host's own source such as
 /// LISTEN/NOTIFY) call; cheap and fire-and-forget (bursts collapse into one drain on the receiving side). Registered by
 /// AddOutboxRelay; it acts on partitions active in this silo only.
 /// </summary>
