@@ -24,7 +24,8 @@ ENV Urls=http://+:8080 \
     DOTNET_gcServer=0
 # HTTP, Orleans silo-to-silo, Orleans gateway (cluster clients).
 EXPOSE 8080 11111 30000
-USER app
+# The numeric id of the image's app user (1654), so Kubernetes can verify runAsNonRoot.
+USER $APP_UID
 # No curl in the runtime image: bash's /dev/tcp asks /health/ready for a 200.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
   CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /health/ready HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && head -n1 <&3 | grep -q ' 200 '"]

@@ -9,6 +9,7 @@ namespace Outbox.Tests.Cluster;
 /// A broken Cluster:Tls stops start-up with a message naming the setting, before any connection: a missing certificate
 /// or trust, a key that is not the certificate's, a wrong password (which the message never repeats), a certificate
 /// expired or not yet valid, and a silo certificate its own trust would refuse (the other silos would refuse it too).
+/// What deploy/tls/generate-certs.sh makes is accepted as it is.
 /// </summary>
 [Trait("Category", "Unit")]
 public sealed class ClusterTlsOptionsTests : IDisposable
@@ -100,6 +101,36 @@ public sealed class ClusterTlsOptionsTests : IDisposable
         Assert.True(Validate(options).Succeeded, string.Join("; ", Failures(options)));
         options.TrustedThumbprints[0] = Convert.ToHexString(SHA256.HashData([1, 2, 3]));
         Assert.Contains("not in Cluster:Tls:TrustedThumbprints", Assert.Single(Failures(options)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheDeploymentScriptsCertificatesAreWhatASiloAndAClientAccept()
+    {
+        var folder = _certificates.PathOf("deploy");
+        await RunAsync(Path.Combine(RepositoryPaths.Root, "deploy", "tls", "generate-certs.sh"), "--out", folder);
+        await RunAsync(Path.Combine(RepositoryPaths.Root, "deploy", "tls", "generate-certs.sh"), "--out", folder, "client", "operator");
+        ClusterTlsOptions Generated(string name) => new()
+        {
+            Enabled = true,
+            CertificatePath = Path.Combine(folder, name + ".crt"),
+            KeyPath = Path.Combine(folder, name + ".key"),
+            TrustedCaPath = Path.Combine(folder, "ca.crt"),
+        };
+        var silo = Validate(Generated("cluster"));
+        Assert.True(silo.Succeeded, silo.FailureMessage);
+        var client = new ClusterTlsOptionsValidator(silo: false).Validate(null, Generated("operator"));
+        Assert.True(client.Succeeded, client.FailureMessage);
+    }
+
+    private static async Task RunAsync(string script, params string[] arguments)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(script) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var errors = process.StandardError.ReadToEndAsync();
+        await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, $"{script} failed: {await errors}");
     }
 
     private ClusterTlsOptions Options(TestCertificates.Issued certificate) => new()
