@@ -21,7 +21,7 @@ PACKAGE_NAMES=(Outbox.Contracts Outbox.Grains Outbox.EntityFrameworkCore Outbox.
 # folder), so that cache never serves an older build of the packages under an equal version. This run's copies
 # are removed from the cache again at exit, and an earlier run's packages from artifacts/packages before packing.
 VERSION_SUFFIX="ci.$(date +%s).$$"
-VERSION="0.1.0-$VERSION_SUFFIX"
+VERSION="$(sed -n 's:.*<VersionPrefix>\(.*\)</VersionPrefix>.*:\1:p' "$ROOT/src/Package.props")-$VERSION_SUFFIX"
 NUGET_CACHE="$(dotnet nuget locals global-packages -l | sed -n 's/^global-packages: //p')"
 log() { printf 'sample: %s\n' "$*"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }

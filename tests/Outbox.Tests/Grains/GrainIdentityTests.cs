@@ -8,8 +8,8 @@ namespace Outbox.Tests.Grains;
 
 /// <summary>
 /// The partition grain's wire identity is its aliases, not its CLR names: the interface as Orleans names it in the
-/// cluster's manifest, and each method's invokable as messages name it. A move or rename of the interface (0.1.0 to
-/// 0.2.0 moved it between assemblies) then keeps silos and clients of both versions able to call each other.
+/// cluster's manifest, and each method's invokable as messages name it. A later move or rename of the interface then
+/// keeps silos and clients of both versions able to call each other (0.1.0, which had no aliases, does not share them).
 /// </summary>
 [Trait("Category", "Unit")]
 public sealed class GrainIdentityTests
