@@ -13,7 +13,7 @@
 #                     --from-file=ca.crt=deploy/tls/certs/ca.crt --from-file=tls.crt=deploy/tls/certs/cluster.crt \
 #                     --from-file=tls.key=deploy/tls/certs/cluster.key
 # Rotation: issue a new cluster certificate with the same CA (run again with the CA kept) and restart the silos one by
-# one before the old one expires (the silos log its expiry at start, event 8001).
+# one before the old one expires (the silos log its expiry at start, event 4201).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 out="$ROOT/deploy/tls/certs" days=825 client=""
