@@ -10,6 +10,7 @@ COPY Directory.Build.props Directory.Packages.props ./
 COPY src/Package.props src/
 COPY src/Outbox.Contracts/Outbox.Contracts.csproj src/Outbox.Contracts/
 COPY src/Outbox.Grains/Outbox.Grains.csproj src/Outbox.Grains/
+COPY src/Outbox.Inbox/Outbox.Inbox.csproj src/Outbox.Inbox/
 COPY src/Outbox.Silo/Outbox.Silo.csproj src/Outbox.Silo/
 RUN dotnet restore src/Outbox.Silo/Outbox.Silo.csproj
 COPY src/ src/
