@@ -15,9 +15,10 @@ namespace Outbox.Grains.Relay;
 /// Reads for every partition active in this silo, on one connection, one statement at a time: the change feed (rows
 /// that became publishable since the previous feed statement), catch-up reads of partitions that read themselves from a
 /// cursor, releases of scheduled rows that fell due, and a periodic sweep. Rows go to each partition's
-/// <see cref="PartitionFeed"/>, and its activation is woken to publish them. An idle silo runs one small statement per
-/// <see cref="WakeOptions.ProbeInterval"/>; a busy one a statement per interval for all its partitions together, so the
-/// database's cost follows the rows, not the partitions.
+/// <see cref="PartitionFeed"/>, and its activation is woken to publish them. A busy silo runs a statement per
+/// <see cref="WakeOptions.ProbeInterval"/> for all its partitions together, so the database's cost follows the rows, not
+/// the partitions; one that received no row for a second runs one small statement per
+/// <see cref="WakeOptions.IdleProbeInterval"/>.
 /// </summary>
 /// <remarks>
 /// Correctness rests on three rules. (1) Every statement's snapshot is later than the previous one's (one connection,
@@ -37,6 +38,9 @@ internal sealed partial class RelayReader : ILifecycleParticipant<ISiloLifecycle
     private const long ReadBytesPerStatement = 16 * 1024 * 1024;
 
     private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long the silo receives no row before it probes at the idle interval.</summary>
+    private static readonly TimeSpan IdleAfter = TimeSpan.FromSeconds(1);
 
     private readonly ConcurrentDictionary<int, PartitionFeed> _feeds = new();
 
@@ -61,6 +65,7 @@ internal sealed partial class RelayReader : ILifecycleParticipant<ISiloLifecycle
     private readonly SemaphoreSlim _nudge = new(0, 1);
     private long _nextSweep;
     private long _lastAnswer;
+    private long _lastRows;
 
     public RelayReader(NpgsqlDataSource dataSource, IOptions<RelayOptions> relay, IOptions<WakeOptions> wake,
         ILocalSiloDetails silo, ILogger<RelayReader> logger)
@@ -111,7 +116,6 @@ internal sealed partial class RelayReader : ILifecycleParticipant<ISiloLifecycle
         Nudge();
     }
 
-
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(RelayReader), ServiceLifecycleStage.Active, OnActive, OnStopping);
 
@@ -151,7 +155,7 @@ internal sealed partial class RelayReader : ILifecycleParticipant<ISiloLifecycle
             while (!cancellationToken.IsCancellationRequested)
             {
                 // A nudge (a partition registered or was woken) goes on at once; otherwise after the interval.
-                await _nudge.WaitAsync(_wake.ProbeInterval, cancellationToken).ConfigureAwait(false);
+                await _nudge.WaitAsync(NextInterval(), cancellationToken).ConfigureAwait(false);
                 try
                 {
                     await CycleAsync(cancellationToken).ConfigureAwait(false);
@@ -175,6 +179,20 @@ internal sealed partial class RelayReader : ILifecycleParticipant<ISiloLifecycle
         {
             // Stopping: the loop ends here by design.
         }
+    }
+
+    /// <summary>
+    /// The probe interval while rows flow, the idle one after a quiet second (each probe costs CPU in the silo and the
+    /// database, idle or not); never past the earliest scheduled row's due time, which the next cycle releases.
+    /// </summary>
+    private TimeSpan NextInterval()
+    {
+        var now = Stopwatch.GetTimestamp();
+        if (Stopwatch.GetElapsedTime(_lastRows, now) < IdleAfter) return _wake.ProbeInterval;
+        var wakeAt = now + Ticks(_wake.IdleProbeInterval);
+        foreach (var feed in Volatile.Read(ref _all))
+            if (!feed.Fenced && feed.DueAt is { } due && due < wakeAt) wakeAt = due;
+        return TimeSpan.FromTicks(Math.Max(Stopwatch.GetElapsedTime(now, wakeAt).Ticks, _wake.ProbeInterval.Ticks));
     }
 
     private async Task CycleAsync(CancellationToken cancellationToken)
@@ -202,6 +220,7 @@ internal sealed partial class RelayReader : ILifecycleParticipant<ISiloLifecycle
         _incarnation = result.Incarnation;
         _window = result.Snapshot;
         _busy = result.Rows.Count > 0;
+        if (_busy) _lastRows = Stopwatch.GetTimestamp();
         if (restarted || result.Overflow)
         {
             // A database that went back in time may hand out again transaction and row ids this silo saw; a window that
@@ -304,7 +323,11 @@ internal sealed partial class RelayReader : ILifecycleParticipant<ISiloLifecycle
             feed.LastRead = caughtUp.Select(r => r.Id).ToHashSet();
             _lastReads.Add(feed);
             feed.SetDue(read.NextDueIn is { } dueIn ? now + Ticks(dueIn) : null);
-            if (caughtUp.Count > 0) feed.Append(caughtUp, sequence);
+            if (caughtUp.Count > 0)
+            {
+                feed.Append(caughtUp, sequence);
+                _lastRows = now;
+            }
             WakeIfWaiting(feed);
         }
         var nextDue = result.NextDue.ToDictionary(d => d.Partition, d => d.DueIn);

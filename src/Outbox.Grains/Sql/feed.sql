@@ -27,8 +27,9 @@ finished as materialized (
     where pg_visible_in_snapshot(x::text::xid8, snap.s)
 ),
 feed_window as materialized (
-    -- Two index scans of messages_tx, each limited; the first ordered by tx, so that no statistics can make the planner
-    -- prefer reading the whole table.
+    -- Two index scans of messages_tx, each limited and ordered by tx, so that no statistics can make the planner prefer
+    -- reading the whole table: a bulk load (one transaction, so few distinct tx values) makes `tx = any(...)` look like
+    -- most of the table, and without the order a sequential scan would win while a drain runs.
     (select m.partition, m.id, m.event_id, m.topic, m.key, m.payload, m.headers, m.event_type, m.created_at,
             m.traceparent, m.tracestate, m.tx, m.deliver_at, m.parked_at
      from outbox.messages m
@@ -40,6 +41,7 @@ feed_window as materialized (
             m.traceparent, m.tracestate, m.tx, m.deliver_at, m.parked_at
      from outbox.messages m
      where @window and m.tx = any((select txs from finished)::xid8[])
+     order by m.tx
      limit @limit + 1)
 )
 select null::int as partition, null::bigint as id, null::uuid as event_id, null::text as topic, null::text as key,
