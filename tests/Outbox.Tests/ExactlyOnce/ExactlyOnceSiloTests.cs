@@ -98,12 +98,13 @@ public static class ExactlyOnceSilo
         DeliveryVerifier verifier, int batchSize)
     {
         await Eventually.TrueAsync(async () => await db.ScalarAsync($"select count(*) from outbox.partitions where owner = '{owner}'") == TestDatabase.Partitions,
-            TimeSpan.FromSeconds(60), "the silo activates every partition");
+            TimeSpan.FromSeconds(120), "the silo activates every partition");
         var locks = await trap.BeginTransactionAsync();
         await using (var lockRows = new Npgsql.NpgsqlCommand("select count(*) from (select 1 from outbox.messages for key share) l", trap, locks))
             await lockRows.ExecuteScalarAsync();
         await db.ScalarAsync("with p as (update outbox.partitions set paused = false returning 1) select count(*) from p");
-        await Eventually.TrueAsync(() => Task.FromResult(verifier.Distinct == TestDatabase.Partitions * batchSize), TimeSpan.FromSeconds(60),
+        // 64 transactional producers initialise first (a broker round trip each, fenced in turn): slow on a loaded machine.
+        await Eventually.TrueAsync(() => Task.FromResult(verifier.Distinct == TestDatabase.Partitions * batchSize), TimeSpan.FromSeconds(120),
             "every partition commits its first batch to Kafka");
         return locks;
     }
