@@ -189,7 +189,7 @@ internal sealed partial class RelayReader : ILifecycleParticipant<ISiloLifecycle
     {
         var now = Stopwatch.GetTimestamp();
         if (Stopwatch.GetElapsedTime(_lastRows, now) < IdleAfter) return _wake.ProbeInterval;
-        var wakeAt = now + Ticks(_wake.IdleProbeInterval);
+        var wakeAt = now + Ticks(_wake.IdleProbeInterval > _wake.ProbeInterval ? _wake.IdleProbeInterval : _wake.ProbeInterval);
         foreach (var feed in Volatile.Read(ref _all))
             if (!feed.Fenced && feed.DueAt is { } due && due < wakeAt) wakeAt = due;
         return TimeSpan.FromTicks(Math.Max(Stopwatch.GetElapsedTime(now, wakeAt).Ticks, _wake.ProbeInterval.Ticks));

@@ -79,6 +79,11 @@ public sealed class DatabaseBackInTimeTests(ITestOutputHelper output) : PrivateS
 
         await Server.CrashAsync();
         await standby.PromoteInPlaceOfAsync(Server);
+        // Time to resume: from the promoted standby taking connections to a row committed then reaching Kafka.
+        var upAgain = System.Diagnostics.Stopwatch.StartNew();
+        var marker = await Enqueue.CommitWhenAcceptedAsync(Db, topic, TimeSpan.FromSeconds(30));
+        Assert.Equal(0, await verifier.WaitForAsync([marker], TimeSpan.FromSeconds(60)));
+        var resumed = upAgain.Elapsed;
         var promoted = workload.CommittedCount;
         await Eventually.TrueAsync(() => Task.FromResult(workload.CommittedCount > promoted + 300), TimeSpan.FromSeconds(60),
             "the writers commit on the promoted standby");
@@ -88,7 +93,8 @@ public sealed class DatabaseBackInTimeTests(ITestOutputHelper output) : PrivateS
         var missing = await verifier.WaitForAsync(workload.Committed.Keys.ToArray(), TimeSpan.FromSeconds(90));
         await Task.Delay(TimeSpan.FromSeconds(2));
         output.WriteLine($"committed={workload.Committed.Count} unknown={workload.Unknown.Count} failed={workload.Failures} " +
-                         $"received={verifier.Received} lost={missing} duplicates={verifier.Duplicates} out_of_order={verifier.OutOfOrder}");
+                         $"received={verifier.Received} lost={missing} duplicates={verifier.Duplicates} out_of_order={verifier.OutOfOrder} " +
+                         $"resumed={resumed.TotalSeconds:0.00}s");
         Assert.Equal(0, missing);
         Assert.Equal(0, verifier.OutOfOrder);
         Assert.DoesNotContain(workload.RolledBack, verifier.HasSeen);

@@ -40,6 +40,11 @@ public sealed class DatabaseCrashTests(ITestOutputHelper output) : PrivateServer
             await Task.Delay(TimeSpan.FromSeconds(1));
             await Server.StartAsync();
         }
+        // Time to resume: from the server taking connections again to a row committed then reaching Kafka.
+        var upAgain = System.Diagnostics.Stopwatch.StartNew();
+        var marker = await Enqueue.CommitWhenAcceptedAsync(Db, topic, TimeSpan.FromSeconds(30));
+        Assert.Equal(0, await verifier.WaitForAsync([marker], TimeSpan.FromSeconds(60)));
+        var resumed = upAgain.Elapsed;
         // Written after the last restart too: the relay carried on by itself.
         var beforeEnd = workload.CommittedCount;
         await Eventually.TrueAsync(() => Task.FromResult(workload.CommittedCount > beforeEnd + Rate), TimeSpan.FromSeconds(30),
@@ -50,7 +55,8 @@ public sealed class DatabaseCrashTests(ITestOutputHelper output) : PrivateServer
         var missing = await verifier.WaitForAsync(workload.Committed.Keys.ToArray(), TimeSpan.FromSeconds(90));
         await Task.Delay(TimeSpan.FromSeconds(2)); // anything published again arrives meanwhile
         output.WriteLine($"{delivery}: committed={workload.Committed.Count} unknown={workload.Unknown.Count} failed={workload.Failures} " +
-                         $"received={verifier.Received} lost={missing} duplicates={verifier.Duplicates} out_of_order={verifier.OutOfOrder}");
+                         $"received={verifier.Received} lost={missing} duplicates={verifier.Duplicates} out_of_order={verifier.OutOfOrder} " +
+                         $"resumed={resumed.TotalSeconds:0.00}s");
         Assert.Equal(0, missing);
         Assert.Equal(0, verifier.OutOfOrder);
         Assert.DoesNotContain(workload.RolledBack, verifier.HasSeen);

@@ -24,4 +24,25 @@ public static class Enqueue
         await tx.CommitAsync();
         return messages.Select(m => m.EventId).ToArray();
     }
+
+    /// <summary>
+    /// Commits one event of its own on <paramref name="topic"/> as soon as the database takes it (a server that just
+    /// came back may first fail the pool's old connections), and returns its id. Each attempt is a new event, so one
+    /// whose commit outcome was lost cannot count as a duplicate.
+    /// </summary>
+    public static async Task<Guid> CommitWhenAcceptedAsync(TestDatabase database, string topic, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return (await CommitAsync(database, Event(topic, $"marker-{attempt}", 1)))[0];
+            }
+            catch (Npgsql.NpgsqlException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
 }

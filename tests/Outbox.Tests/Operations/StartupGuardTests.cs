@@ -23,14 +23,6 @@ public sealed partial class StartupGuardTests : RelayTestBase
     }
 
     [Fact]
-    public async Task AnIdleProbeIntervalShorterThanTheProbeIntervalStopsTheSilo()
-    {
-        var error = await Assert.ThrowsAsync<OptionsValidationException>(() =>
-            TestSilo.StartAsync(Db, Kafka, overrides: new Dictionary<string, string> { ["Wake:IdleProbeInterval"] = "00:00:00.002" }));
-        Assert.Contains("Wake:IdleProbeInterval", error.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task AnInvalidSettingStopsTheSiloWithOneLineAndNoStackTrace()
     {
         var lines = new List<string>();
