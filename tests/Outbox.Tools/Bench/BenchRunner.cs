@@ -24,13 +24,13 @@ public sealed class BenchRunner(BenchSettings settings, TextWriter output)
                     output.WriteLine($"bench: running {name} ({BenchEnvironment.ModeName(mode)})");
                     await environment.UseModeAsync(mode).ConfigureAwait(false);
                     var result = await BenchScenarios.Create(name).RunAsync(environment, results, cancellationToken).ConfigureAwait(false);
-                    output.WriteLine(result.Line);
+                    foreach (var line in result.Lines) output.WriteLine(line);
                     results.Add(result);
                 }
             }
         }
         PrintTable(results);
-        foreach (var result in results) output.WriteLine(result.Line);
+        foreach (var line in results.SelectMany(r => r.Lines)) output.WriteLine(line);
         return results;
     }
 
