@@ -14,8 +14,11 @@ namespace Outbox.Tools.Bench;
 /// </summary>
 internal sealed class CpuMeter(NpgsqlDataSource database, IReadOnlyList<string> applicationNames, Func<IEnumerable<int>> processIds)
 {
-    /// <summary>The relay's two pools (Outbox.Grains/Hosting/OutboxDataSources.cs).</summary>
-    public static readonly IReadOnlyList<string> RelayApplications = ["outbox-relay", "outbox-status"];
+    /// <summary>
+    /// Every database session of a silo: the relay's two pools (Outbox.Grains/Hosting/OutboxDataSources.cs), its NOTIFY
+    /// listener (Wake/NotificationListener.cs) and Orleans' membership and reminders (Outbox.Silo/Membership/OrleansStorage.cs).
+    /// </summary>
+    public static readonly IReadOnlyList<string> RelayApplications = ["outbox-relay", "outbox-status", "outbox-relay-listener", "outbox-membership"];
 
     /// <summary>Cumulative CPU seconds of every backend and process measured, now.</summary>
     public async Task<CpuSample> SampleAsync(CancellationToken cancellationToken)
