@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The sample service (samples/OrderService) built as a user's project would: against the freshly packed Outbox.*
 # packages. Needs the Release build (scripts/setup.sh).
-#   scripts/sample.sh            the check scripts/test.sh runs: an unsafe Kafka:Producer override stops the service
+#   scripts/sample.sh            the check scripts/test.sh runs: the packages carry a symbol package whose PDBs link
+#                                to the sources (SourceLink); an unsafe Kafka:Producer override stops the service
 #                                at start-up naming the key; then in each mode (Npgsql, then EF Core) the service
 #                                creates its own database, pays an order over HTTP, reports ready on /health/ready
 #                                and the relay's gauges on /metrics, and an independent consumer (kcat) finds the
@@ -21,7 +22,7 @@ PACKAGE_NAMES=(Outbox.Contracts Outbox.Grains Outbox.EntityFrameworkCore Outbox.
 # folder), so that cache never serves an older build of the packages under an equal version. This run's copies
 # are removed from the cache again at exit, and an earlier run's packages from artifacts/packages before packing.
 VERSION_SUFFIX="ci.$(date +%s).$$"
-VERSION="0.1.0-$VERSION_SUFFIX"
+VERSION="$(sed -n 's:.*<VersionPrefix>\(.*\)</VersionPrefix>.*:\1:p' "$ROOT/src/Package.props")-$VERSION_SUFFIX"
 NUGET_CACHE="$(dotnet nuget locals global-packages -l | sed -n 's/^global-packages: //p')"
 log() { printf 'sample: %s\n' "$*"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -50,7 +51,17 @@ for package in "${PACKAGE_NAMES[@]}"; do
   dotnet pack "$ROOT/src/$package/$package.csproj" -c Release --no-build --version-suffix "$VERSION_SUFFIX" -o "$PACKAGES" \
     -v q -nologo >>"$WORK/pack.log" || { cat "$WORK/pack.log"; exit 1; }
   [ -f "$PACKAGES/$package.$VERSION.nupkg" ] || { log "$package.$VERSION.nupkg was not produced"; exit 1; }
+  # The symbol package's PDB links to the sources (SourceLink), and the nuspec names the repository.
+  python3 - "$PACKAGES/$package.$VERSION.nupkg" "$PACKAGES/$package.$VERSION.snupkg" <<'PY' || exit 1
+import sys, zipfile
+nupkg, snupkg = (zipfile.ZipFile(p) for p in sys.argv[1:])
+nuspec = next(nupkg.read(n) for n in nupkg.namelist() if n.endswith(".nuspec")).decode()
+pdbs = [snupkg.read(n) for n in snupkg.namelist() if n.endswith(".pdb")]
+assert '<repository type="git" url="' in nuspec, f"{sys.argv[1]}: no repository URL in the nuspec"
+assert pdbs and all(b'{"documents":{' in pdb for pdb in pdbs), f"{sys.argv[2]}: no SourceLink in its PDB"
+PY
 done
+log "packages carry symbols with SourceLink and their repository"
 
 log "building samples/OrderService against the packages"
 dotnet build "$ROOT/samples/OrderService/OrderService.csproj" -c Release -p:OutboxVersion="$VERSION" -v q -nologo -clp:ErrorsOnly \

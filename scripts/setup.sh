@@ -12,7 +12,7 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 ensure_debian_packages() {
-  local wanted=("postgresql-$PG_VERSION" postgresql-contrib kcat chromium)
+  local wanted=("postgresql-$PG_VERSION" postgresql-contrib kcat chromium openssl)
   local missing=()
   for p in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

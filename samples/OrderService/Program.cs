@@ -7,6 +7,7 @@ using Outbox.EntityFrameworkCore;
 using Outbox.Grains.Diagnostics;
 using Outbox.Grains.Health;
 using Outbox.Grains.Hosting;
+using Outbox.Grains.Security;
 
 // An order service that publishes its events through the transactional outbox: paying an order changes it and
 // enqueues its event in one database transaction, and the service's own Orleans silo hosts the relay, which
@@ -27,7 +28,9 @@ builder.UseOrleans(silo => silo
     .UseLocalhostClustering(builder.Configuration.GetValue("Orleans:SiloPort", 11111), builder.Configuration.GetValue("Orleans:GatewayPort", 30000))
     .UseInMemoryReminderService()
     // The complete relay, configured from appsettings.json (Outbox:*, Kafka:*, Relay:*) and validated at start-up.
-    .AddOutboxRelay());
+    .AddOutboxRelay()
+    // Mutual TLS on the silo and gateway ports when Cluster:Tls:Enabled (off here: one silo on loopback).
+    .UseOutboxClusterTls());
 
 // The relay's metrics (backlog gauges, publish rate, latency) for Prometheus, beside the service's own.
 builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(RelayMetrics.MeterName).AddPrometheusExporter());

@@ -4,8 +4,8 @@ namespace Outbox.Grains.Diagnostics;
 /// Every log event id the relay and its silo write, in one place (docs/observability.md lists them for
 /// operators). Ids never change meaning; a retired id is not reused. Ranges: 1xxx the partition relay and
 /// retention, 2xxx publishing, 3xxx the Kafka producer, 4xxx the silo's database connections, 6xxx exactly-once
-/// delivery, 7xxx telemetry. 5001-5011 belonged to the retired Kafka consumer-group ownership engine. 8xxx belongs to
-/// the consuming end's own catalogue (Outbox.Inbox's InboxEventId).
+/// delivery, 7xxx telemetry; 42xx of the 4xxx range is the cluster's mutual TLS. 5001-5011 belonged to the retired
+/// Kafka consumer-group ownership engine. 8xxx belongs to the consuming end's own catalogue (Outbox.Inbox's InboxEventId).
 /// </summary>
 public static class OutboxEventId
 {
@@ -86,6 +86,12 @@ public static class OutboxEventId
 
     /// <summary>The outbox database is not reachable yet at start-up; waiting (Warning).</summary>
     public const int DatabaseWaiting = 4102;
+
+    /// <summary>Mutual TLS is on for the cluster's traffic: this host's certificate and whom it trusts (Information).</summary>
+    public const int ClusterTlsEnabled = 4201;
+
+    /// <summary>A silo or cluster client showed a certificate the cluster's TLS does not trust; the connection was refused (Warning).</summary>
+    public const int ClusterPeerRefused = 4202;
 
     /// <summary>The exactly-once progress topic was created at start-up (Information).</summary>
     public const int ProgressTopicCreated = 6001;

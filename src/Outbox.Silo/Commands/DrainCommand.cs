@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Outbox.Contracts;
 using Outbox.Grains;
@@ -68,7 +69,13 @@ internal static class DrainCommand
         deadline.CancelAfter(ConnectTimeout);
         try
         {
-            return await ClusterConnection.ConnectAsync(connectionString, clusterId, deadline.Token).ConfigureAwait(false);
+            return await ClusterConnection.ConnectAsync(connectionString, clusterId, ClusterConnection.Configuration(), deadline.Token).ConfigureAwait(false);
+        }
+        catch (OptionsValidationException e)
+        {
+            // A broken Cluster:Tls would fail the same way every time: say so, and still deliver the request.
+            await output.Error.WriteLineAsync($"drain: cannot connect to the cluster: {string.Join("; ", e.Failures)}; asking through the database").ConfigureAwait(false);
+            return null;
         }
         catch (Exception e) when (e is OrleansException or NpgsqlException or TimeoutException or InvalidOperationException
                                       || (e is OperationCanceledException && !ct.IsCancellationRequested))

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Options;
+using Orleans.Runtime;
 using Outbox.Silo.Http;
 using Outbox.Silo.Telemetry;
 
@@ -32,7 +33,8 @@ public static class SiloHost
         builder.Services.AddOptions<RelayClusterOptions>().Bind(builder.Configuration.GetSection(RelayClusterOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<AdminOptions>().Bind(builder.Configuration.GetSection(AdminOptions.Section)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<AdminOptions>, AdminOptionsValidator>();
-        builder.Services.AddSingleton(sp => new SiloIdentity(sp.GetRequiredService<IOptions<RelayClusterOptions>>().Value.EffectiveSiloName));
+        // Orleans' own name for this silo: the configured one, or the pod's under Kubernetes hosting.
+        builder.Services.AddSingleton(sp => new SiloIdentity(sp.GetRequiredService<ILocalSiloDetails>().Name));
         builder.Services.AddSingleton<CachedStatus>();
         builder.UseOrleans(silo => OrleansSilo.Configure(silo, builder.Configuration));
         builder.Services.AddSiloTelemetry(builder.Configuration);

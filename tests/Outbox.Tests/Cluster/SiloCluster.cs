@@ -78,15 +78,18 @@ public sealed class SiloCluster : IAsyncDisposable
         return started;
     }
 
-    /// <summary>Starts (or restarts) a silo without waiting for it to join.</summary>
-    public async Task<Member> LaunchAsync(string name)
+    /// <summary>Starts (or restarts) a silo without waiting for it to join; <paramref name="overrides"/> apply to this silo alone.</summary>
+    public async Task<Member> LaunchAsync(string name, IReadOnlyDictionary<string, string>? overrides = null)
     {
         // A restart: the previous process of that name is gone (killed) or is stopped first.
         if (_members.TryGetValue(name, out var previous)) await previous.Process.DisposeAsync();
-        return Launch(name);
+        return Launch(name, overrides ?? new Dictionary<string, string>());
     }
 
-    private Member Launch(string name)
+    /// <summary>The Orleans cluster id of these silos (one of their own per test).</summary>
+    public string ClusterId => _clusterId;
+
+    private Member Launch(string name, IReadOnlyDictionary<string, string> launchOverrides)
     {
         if (!_members.TryGetValue(name, out var member)) _members[name] = member = new Member(name);
         member.Restarting();
@@ -98,7 +101,7 @@ public sealed class SiloCluster : IAsyncDisposable
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Information",
             ["Urls"] = "http://127.0.0.1:0",
         });
-        foreach (var (key, value) in _overrides) configuration[key] = value;
+        foreach (var (key, value) in _overrides.Concat(launchOverrides)) configuration[key] = value;
         member.Process = SiloProcess.Start(name, configuration, line =>
         {
             member.Observe(line);

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Outbox.Grains.Diagnostics;
 using Outbox.Silo.Hosting;
+using Outbox.Tests.Infrastructure;
 
 namespace Outbox.Tests.Observability;
 
@@ -37,7 +38,7 @@ public sealed partial class LogEventIdTests
     [Fact]
     public void TheOperatorsTableListsEveryIdUnderItsName()
     {
-        var docs = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "observability.md"));
+        var docs = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "docs", "observability.md"));
         var documented = DocumentedRow().Matches(docs).ToDictionary(m => int.Parse(m.Groups[1].Value), m => m.Groups[2].Value);
         Assert.Equal(Table.OrderBy(e => e.Key), documented.OrderBy(e => e.Key));
     }
@@ -49,13 +50,6 @@ public sealed partial class LogEventIdTests
             .Select(m => (Method: m, Attribute: m.GetCustomAttribute<LoggerMessageAttribute>()))
             .Where(x => x.Attribute is not null)
             .Select(x => (x.Attribute!.EventId, $"{x.Method.DeclaringType!.Name}.{x.Method.Name}"));
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Outbox.sln"))) directory = directory.Parent;
-        return directory?.FullName ?? throw new InvalidOperationException("Outbox.sln not found above " + AppContext.BaseDirectory);
-    }
 
     [GeneratedRegex(@"^\| (\d+) \| `(\w+)` \|", RegexOptions.Multiline)]
     private static partial Regex DocumentedRow();

@@ -77,15 +77,7 @@ public sealed class StatusPageTests : RelayTestBase
     }
 
     /// <summary>artifacts/ at the repository root (next to Outbox.sln), where CI collects test artifacts.</summary>
-    private static string ArtifactsDirectory
-    {
-        get
-        {
-            var directory = new DirectoryInfo(AppContext.BaseDirectory);
-            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Outbox.sln"))) directory = directory.Parent;
-            return Path.Combine(directory?.FullName ?? AppContext.BaseDirectory, "artifacts");
-        }
-    }
+    private static string ArtifactsDirectory => Path.Combine(RepositoryPaths.Root, "artifacts");
 
     private static async Task<string> TextAsync(HeadlessChromium browser, string expression) =>
         (await browser.EvaluateAsync($"String({expression})"))?.GetValue<string>() ?? "";

@@ -42,10 +42,7 @@ public sealed partial class StartupGuardTests : RelayTestBase
     [Fact]
     public void NoLogCallPassesAnExceptionsMessageInsteadOfTheException()
     {
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Outbox.sln"))) root = root.Parent;
-        Assert.NotNull(root);
-        var offenders = Directory.EnumerateFiles(Path.Combine(root.FullName, "src"), "*.cs", SearchOption.AllDirectories)
+        var offenders = Directory.EnumerateFiles(Path.Combine(RepositoryPaths.Root, "src"), "*.cs", SearchOption.AllDirectories)
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
             .SelectMany(f => File.ReadLines(f).Select((line, i) => (File: Path.GetFileName(f), Line: i + 1, Text: line)))
             .Where(l => LogWithExceptionMessage().IsMatch(l.Text))
