@@ -38,6 +38,10 @@ public sealed partial class QuickBenchTests : IAsyncLifetime
 
         var text = output.ToString();
         Assert.All(results, r => Assert.True(r.Correct, $"{r.Scenario} failed its checks:\n{text}"));
+        // Figures of a shared machine mean little without it: the run names the machine, and the time and load of each scenario.
+        Assert.Matches(@"; machine \d+ cores", text);
+        Assert.All(text.Split('\n').Where(l => l.StartsWith("bench: running ", StringComparison.Ordinal) || l.StartsWith("bench: finished ", StringComparison.Ordinal)),
+            l => Assert.Matches(@" at \d\d:\d\d:\d\d UTC, load average \d+\.\d+\r?$", l));
         // Backlog and steady run once per delivery mode; exactly-once's backlog line also carries its ratio to at-least-once.
         var backlog = Lines(text, "backlog").Distinct().ToArray();
         Assert.Equal(["at-least-once", "exactly-once"], backlog.Select(l => BacklogLine().Match(l).Groups["mode"].Value));
@@ -88,10 +92,10 @@ public sealed partial class QuickBenchTests : IAsyncLifetime
     [GeneratedRegex($"^bench: scenario=steady part=cost rate=\\d+ seconds=\\d+ relay_reached=\\d+ relay_db_cpu_pct={Number} silo_cpu_pct={Number} relay_cpu_pct={Number} relay_p50_ms={Number} relay_p99_ms={Number} poller_reached=\\d+ poller_db_cpu_pct={Number} poller_process_cpu_pct={Number} poller_cpu_pct={Number} poller_p50_ms={Number} poller_p99_ms={Number} relay_vs_poller={Targeted} lost=0$")]
     private static partial Regex CostLine();
 
-    [GeneratedRegex($"^bench: scenario=scale partitions=\\d+ silos=\\d+ idle_db_cpu_pct_per_silo={Targeted} idle_silo_cpu_pct_max={Targeted} rate=\\d+ reached=\\d+ loaded_db_cpu_pct={Number} loaded_silos_cpu_pct={Number} p50_ms={Number} p99_ms={Number} lost=0$")]
+    [GeneratedRegex($"^bench: scenario=scale partitions=\\d+ silos=\\d+ idle_db_cpu_pct_per_silo={Targeted} idle_silo_cpu_pct_max={Targeted} rate=\\d+ reached=\\d+ loaded_db_cpu_pct={Number} loaded_silos_cpu_pct={Number} loaded_cpu_ms_per_1k={Number} p50_ms={Number} p99_ms={Number} lost=0$")]
     private static partial Regex ScaleSmallLine();
 
-    [GeneratedRegex($"^bench: scenario=scale partitions=\\d+ silos=\\d+ idle_db_cpu_pct_per_silo={Targeted} idle_silo_cpu_pct_max={Targeted} rate=\\d+ reached=\\d+ loaded_db_cpu_pct={Number} loaded_silos_cpu_pct={Number} loaded_cpu_vs_p\\d+={Targeted} p50_ms={Number} p50_vs_p\\d+={Targeted} p99_ms={Number} p99_vs_p\\d+={Targeted} lost=0$")]
+    [GeneratedRegex($"^bench: scenario=scale partitions=\\d+ silos=\\d+ idle_db_cpu_pct_per_silo={Targeted} idle_silo_cpu_pct_max={Targeted} rate=\\d+ reached=\\d+ loaded_db_cpu_pct={Number} loaded_silos_cpu_pct={Number} loaded_cpu_ms_per_1k={Number} loaded_cpu_vs_p\\d+={Targeted} p50_ms={Number} p50_vs_p\\d+={Targeted} p99_ms={Number} p99_vs_p\\d+={Targeted} lost=0$")]
     private static partial Regex ScaleLargeLine();
 
     [GeneratedRegex($"^bench: scenario=write clients=\\d+ seconds=\\d+ insert_tps=\\d+ csharp_tps=\\d+ csharp_ratio={Targeted} sql_tps=\\d+ sql_ratio={Targeted}$")]
