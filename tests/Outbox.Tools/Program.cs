@@ -8,5 +8,6 @@ var root = new RootCommand("Outbox relay tooling: the demo, the benchmark and an
     BenchCommand.Create(),
     DevKafkaCommand.Create(),
     ConsumeCommand.Create(),
+    BenchPollerCommand.Create(),
 };
 return await CliInvocation.InvokeAsync(root, args);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Npgsql;
 using Outbox.Contracts.Schema;
 using Outbox.Grains.ExactlyOnce;
@@ -10,12 +9,12 @@ namespace Outbox.Tools.Bench;
 
 /// <summary>
 /// What the scenarios share: a fresh database with the outbox schema, an embedded Kafka (mock cluster, 3
-/// brokers, in this process), and at most one silo child process at a time.
+/// brokers, in this process), and the silo child processes of that database (one, or several).
 /// </summary>
 public sealed class BenchEnvironment : IAsyncDisposable
 {
     private readonly MockKafkaCluster _kafka;
-    private SiloProcess? _silo;
+    private BenchSilos? _silos;
 
     private BenchEnvironment(BenchSettings settings, string connectionString, NpgsqlDataSource dataSource, MockKafkaCluster kafka, TextWriter progress)
     {
@@ -54,8 +53,8 @@ public sealed class BenchEnvironment : IAsyncDisposable
         Mode = mode;
     }
 
-    /// <summary>The running silo, if any.</summary>
-    public SiloProcess? Silo => _silo;
+    /// <summary>The running silo (the first, when several run), if any.</summary>
+    public SiloProcess? Silo => _silos is { Processes.Count: > 0 } silos ? silos.Processes[0] : null;
 
     public static async Task<BenchEnvironment> CreateAsync(BenchSettings settings, TextWriter progress, CancellationToken cancellationToken)
     {
@@ -75,40 +74,34 @@ public sealed class BenchEnvironment : IAsyncDisposable
     /// <summary>Creates a topic (replicated on the 3 brokers) on the embedded Kafka.</summary>
     public void CreateTopic(string topic) => _kafka.CreateTopic(topic, Settings.TopicPartitions, replicationFactor: 3);
 
-    /// <summary>Stops the silo that runs (if one does), starts a new one and waits until it is ready.</summary>
-    public async Task<SiloProcess> StartSiloAsync(CancellationToken cancellationToken)
+    /// <summary>Stops the silos that run (if any), starts one and waits until it is ready.</summary>
+    /// <param name="stageTimestamps">Whether it adds the <c>outbox-stages</c> header (for latency scenarios; it costs a little per message).</param>
+    public async Task<SiloProcess> StartSiloAsync(CancellationToken cancellationToken, bool stageTimestamps = false) =>
+        (await StartSilosAsync(1, stageTimestamps, cancellationToken).ConfigureAwait(false)).Processes[0];
+
+    /// <summary>Stops the silos that run (if any), starts <paramref name="count"/> and waits until each is ready.</summary>
+    public async Task<BenchSilos> StartSilosAsync(int count, bool stageTimestamps, CancellationToken cancellationToken)
     {
         await StopSiloAsync().ConfigureAwait(false);
-        var port = LocalEnvironment.FreePort();
-        var configuration = new Dictionary<string, string>
-        {
-            ["Outbox:ConnectionString"] = ConnectionString,
-            ["Outbox:PartitionCount"] = Settings.Partitions.ToString(CultureInfo.InvariantCulture),
-            ["Outbox:MaxPoolSize"] = Settings.PoolSize.ToString(CultureInfo.InvariantCulture),
-            ["Relay:BatchSize"] = Settings.BatchSize.ToString(CultureInfo.InvariantCulture),
-            ["Relay:Delivery"] = Mode.ToString(),
-            ["Kafka:BootstrapServers"] = BootstrapServers,
-            ["Cluster:SiloName"] = "bench-silo",
-            ["Cluster:SiloPort"] = LocalEnvironment.FreePort().ToString(CultureInfo.InvariantCulture),
-            ["Cluster:GatewayPort"] = LocalEnvironment.FreePort().ToString(CultureInfo.InvariantCulture),
-            ["Urls"] = $"http://127.0.0.1:{port}",
-            ["Logging:LogLevel:Default"] = "Warning",
-        };
-        foreach (var (key, value) in Settings.SiloConfiguration) configuration[key] = value;
-        _silo = SiloProcess.Start("bench-silo", configuration, Settings.Verbose ? Progress.WriteLine : null);
-        await LocalEnvironment.WaitUntilReadyAsync(new Uri($"http://127.0.0.1:{port}"), TimeSpan.FromSeconds(90), cancellationToken).ConfigureAwait(false);
-        return _silo;
+        _silos = await BenchSilos.StartAsync(Settings, ConnectionString, Settings.Partitions, count, Mode, stageTimestamps, BootstrapServers, Progress,
+            cancellationToken).ConfigureAwait(false);
+        return _silos;
     }
 
-    /// <summary>The running silo, started if none runs.</summary>
-    public async Task<SiloProcess> EnsureSiloAsync(CancellationToken cancellationToken) =>
-        _silo is { HasExited: false } running ? running : await StartSiloAsync(cancellationToken).ConfigureAwait(false);
+    /// <summary>The running silo, started if none runs (or if the one that runs differs in <paramref name="stageTimestamps"/>).</summary>
+    public async Task<SiloProcess> EnsureSiloAsync(CancellationToken cancellationToken, bool stageTimestamps = true) =>
+        _silos is { AnyExited: false, Processes.Count: 1 } running && running.StageTimestamps == stageTimestamps
+            ? running.Processes[0]
+            : await StartSiloAsync(cancellationToken, stageTimestamps).ConfigureAwait(false);
+
+    /// <summary>CPU of the running silos and of their database backends (the relay's two pools).</summary>
+    internal CpuMeter RelayCpu() => new(DataSource, CpuMeter.RelayApplications, () => _silos?.ProcessIds ?? []);
 
     public async Task StopSiloAsync()
     {
-        if (_silo is null) return;
-        await _silo.DisposeAsync().ConfigureAwait(false);
-        _silo = null;
+        if (_silos is null) return;
+        await _silos.DisposeAsync().ConfigureAwait(false);
+        _silos = null;
     }
 
     public async ValueTask DisposeAsync()

@@ -16,21 +16,22 @@ public sealed class BenchRunner(BenchSettings settings, TextWriter output)
         await using (environment.ConfigureAwait(false))
         {
             output.WriteLine($"bench: database {settings.Database}, embedded Kafka at {environment.BootstrapServers}, {settings.Partitions} partitions, " +
-                             $"batch {settings.BatchSize}, pool {settings.PoolSize}, scenarios {string.Join(",", settings.Scenarios)}");
+                             $"batch {settings.BatchSize}, pool {settings.PoolSize}, scenarios {string.Join(",", settings.Scenarios)}; machine {BenchMachine.Describe()}");
             foreach (var name in settings.Scenarios)
             {
                 foreach (var mode in BenchScenarios.ComparesModes(name) ? settings.Modes : [DeliveryMode.AtLeastOnce])
                 {
-                    output.WriteLine($"bench: running {name} ({BenchEnvironment.ModeName(mode)})");
+                    output.WriteLine($"bench: running {name} ({BenchEnvironment.ModeName(mode)}) at {BenchMachine.Load()}");
                     await environment.UseModeAsync(mode).ConfigureAwait(false);
                     var result = await BenchScenarios.Create(name).RunAsync(environment, results, cancellationToken).ConfigureAwait(false);
-                    output.WriteLine(result.Line);
+                    foreach (var line in result.Lines) output.WriteLine(line);
+                    output.WriteLine($"bench: finished {name} ({BenchEnvironment.ModeName(mode)}) at {BenchMachine.Load()}");
                     results.Add(result);
                 }
             }
         }
         PrintTable(results);
-        foreach (var result in results) output.WriteLine(result.Line);
+        foreach (var line in results.SelectMany(r => r.Lines)) output.WriteLine(line);
         return results;
     }
 

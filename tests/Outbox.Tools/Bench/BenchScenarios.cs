@@ -13,8 +13,9 @@ public static class BenchScenarios
     public const string Failover = "failover";
     public const string Churn = "churn";
     public const string Inbox = "inbox";
+    public const string Scale = "scale";
 
-    public static IReadOnlyList<string> Names { get; } = [Write, Backlog, Steady, Churn, Baseline, Failover, Inbox];
+    public static IReadOnlyList<string> Names { get; } = [Write, Backlog, Steady, Scale, Churn, Baseline, Failover, Inbox];
 
     /// <summary>Scenarios that run once per delivery mode (<see cref="BenchSettings.Modes"/>).</summary>
     public static bool ComparesModes(string name) => name is Backlog or Steady;
@@ -28,6 +29,7 @@ public static class BenchScenarios
         Failover => new FailoverScenario(),
         Churn => new ChurnScenario(),
         Inbox => new InboxScenario(),
+        Scale => new ScaleScenario(),
         _ => throw new ArgumentException($"Unknown scenario '{name}'; known: {string.Join(", ", Names)}.", nameof(name)),
     };
 }

@@ -27,21 +27,54 @@ public sealed record BenchSettings
     /// <summary>Kafka partitions of each benchmark topic.</summary>
     public int TopicPartitions { get; init; } = 12;
 
-    /// <summary>Business transactions per second of the steady scenario (one event each).</summary>
-    public int Rate { get; init; } = 2_000;
+    /// <summary>
+    /// Business transactions per second of the steady scenario (one event each); null: half of what the writers commit
+    /// with no relay running, measured first.
+    /// </summary>
+    public int? Rate { get; init; }
 
     public int SteadySeconds { get; init; } = 30;
+
+    /// <summary>Seconds the steady scenario's writers run alone to measure their maximum.</summary>
+    public int WritersSeconds { get; init; } = 10;
+
+    /// <summary>Seconds of the steady scenario's overload (twice the steady rate).</summary>
+    public int OverloadSeconds { get; init; } = 20;
+
+    /// <summary>Business transactions per second at which the relay's CPU is compared with the baseline poller's.</summary>
+    public int CostRate { get; init; } = 300;
+
+    /// <summary>Seconds of each of the two cost windows (relay, then poller).</summary>
+    public int CostSeconds { get; init; } = 20;
+
+    /// <summary>
+    /// Load before each measured window of the steady and scale scenarios, not counted: a fresh silo or poller
+    /// JIT-compiles its path and fills its pools meanwhile.
+    /// </summary>
+    public TimeSpan WarmUp { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Outbox partitions of the scale scenario's large cluster (its small one has <see cref="Partitions"/>).</summary>
+    public int ScalePartitions { get; init; } = 1024;
+
+    /// <summary>Silo processes of each of the scale scenario's clusters.</summary>
+    public int ScaleSilos { get; init; } = 3;
+
+    /// <summary>Business transactions per second of the scale scenario's loaded window.</summary>
+    public int ScaleRate { get; init; } = 500;
+
+    /// <summary>Seconds of each of the scale scenario's windows (idle, then loaded), per cluster.</summary>
+    public int ScaleSeconds { get; init; } = 15;
 
     /// <summary>Seconds of the write scenario (alternating plain-insert and outbox.enqueue phases).</summary>
     public int WriteSeconds { get; init; } = 20;
 
     /// <summary>Concurrent clients of the write scenario.</summary>
-    public int WriteClients { get; init; } = 8;
+    public int WriteClients { get; init; } = 16;
 
     /// <summary>Business transactions per second of the churn scenario.</summary>
-    public int ChurnRate { get; init; } = 1_000;
+    public int ChurnRate { get; init; } = 500;
 
-    /// <summary>Seconds of the churn scenario (a transaction is held open throughout).</summary>
+    /// <summary>Seconds of each variant of the churn scenario (a transaction is held open throughout).</summary>
     public int ChurnSeconds { get; init; } = 60;
 
     /// <summary>Concurrent writer connections of the steady and churn scenarios.</summary>
@@ -74,9 +107,11 @@ public sealed record BenchSettings
     /// <summary>Forward the silo's log lines.</summary>
     public bool Verbose { get; init; }
 
-    /// <summary>Small enough for CI: correctness of every scenario in well under a minute, figures meaningless.</summary>
+    /// <summary>Small enough for CI: correctness of every scenario in about two minutes, figures meaningless.</summary>
     public BenchSettings AsQuick() => this with
     {
-        Messages = 20_000, SteadySeconds = 5, BaselineSeconds = 5, FailoverEvents = 3_000, WriteSeconds = 4, ChurnSeconds = 6, ChurnRate = 300, InboxEvents = 5_000,
+        Messages = 20_000, SteadySeconds = 3, WritersSeconds = 2, OverloadSeconds = 3, CostSeconds = 2, WarmUp = TimeSpan.FromSeconds(1),
+        ScalePartitions = 256, ScaleSilos = 2, ScaleSeconds = 2, ScaleRate = 200,
+        BaselineSeconds = 5, FailoverEvents = 3_000, WriteSeconds = 3, ChurnSeconds = 4, ChurnRate = 200, InboxEvents = 5_000,
     };
 }

@@ -20,7 +20,13 @@ internal static class BenchSql
     public static string WriteEnqueue => Read("write_enqueue.sql");
     public static string WriteBusiness => Read("write_business.sql");
     public static string DatabaseActiveMs => Read("database_active_ms.sql");
-    public static string HoldSnapshot => Read("hold_snapshot.sql");
+    public static string HoldInserted => Read("hold_inserted.sql");
+    public static string HoldRead => Read("hold_read.sql");
+    public static string RelayBackends => Read("relay_backends.sql");
+    public static string PartitionOwnership => Read("partition_ownership.sql");
+    public static string PollerSelect => Read("poller_select.sql");
+    public static string PollerDelete => Read("poller_delete.sql");
+    public static string OutboxLag => Read("outbox_lag.sql");
 
     private static string Read(string file) => SqlResource.Read(typeof(BenchSql).Assembly, "Bench.Sql." + file);
 }

@@ -6,11 +6,13 @@ using Outbox.Tools.Verification;
 namespace Outbox.Tools.Bench;
 
 /// <summary>
-/// Relaying under churn: writers commit E business transactions a second for T seconds while another session holds
-/// one transaction open the whole time (a snapshot and a transaction id), so vacuum can remove no row the relay
-/// deleted. A relay whose reads walk the dead index entries slows down as they pile up; this compares the
-/// database's time per 1,000 messages in the first and the last window of the run, and measures commit-to-receipt
-/// latency throughout.
+/// Relaying under churn while one transaction stays open the whole time, in two variants: one that inserted a row into
+/// outbox.messages (a business transaction left idle after its enqueue), and one that holds a transaction id and only
+/// read outbox.messages (a report). Either way vacuum can remove no row the relay deleted, and a relay that waits for
+/// such transactions, or whose reads walk what they keep, slows down as the run goes on. Writers commit E business
+/// transactions a second for T seconds; the database's time per 1,000 messages (all sessions' active time) and the
+/// relay's backends' CPU per 1,000 are compared between the first and the last window, and commit-to-receipt latency
+/// is measured throughout.
 /// </summary>
 internal sealed class ChurnScenario : IBenchScenario
 {
@@ -21,60 +23,68 @@ internal sealed class ChurnScenario : IBenchScenario
 
     public async Task<BenchResult> RunAsync(BenchEnvironment environment, IReadOnlyList<BenchResult> earlier, CancellationToken cancellationToken)
     {
+        var variants = new List<ChurnFigures>();
+        foreach (var (variant, sql) in new[] { ("inserted", BenchSql.HoldInserted), ("read", BenchSql.HoldRead) })
+            variants.Add(await RunVariantAsync(environment, variant, sql, cancellationToken).ConfigureAwait(false));
+        return new ChurnResult(environment.Settings.ChurnRate, environment.Settings.ChurnSeconds, variants);
+    }
+
+    private static async Task<ChurnFigures> RunVariantAsync(BenchEnvironment environment, string variant, string holdSql, CancellationToken cancellationToken)
+    {
         var settings = environment.Settings;
-        environment.CreateTopic(Topic);
+        var topic = $"{Topic}-{variant}";
+        environment.CreateTopic(topic);
         await using (var reset = environment.DataSource.CreateCommand(BenchSql.ResetMessages))
             await reset.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         await environment.EnsureSiloAsync(cancellationToken).ConfigureAwait(false);
-        using var verifier = new DeliveryVerifier(environment.BootstrapServers, Topic);
-        var workload = new OrderWorkload(environment.DataSource, Topic, settings.Keys, rollbackRatio: 0);
+        using var verifier = new DeliveryVerifier(environment.BootstrapServers, topic);
+        var workload = new OrderWorkload(environment.DataSource, topic, settings.Keys, rollbackRatio: 0);
         await workload.CreateTablesAsync(cancellationToken).ConfigureAwait(false);
 
         await using var holder = await environment.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var held = await holder.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
-        await using (var hold = new NpgsqlCommand(BenchSql.HoldSnapshot, holder, held))
+        await using var held = await holder.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (var hold = new NpgsqlCommand(holdSql, holder, held))
+        {
+            hold.Parameters.AddWithValue("topic", topic);
             await hold.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
 
+        var length = TimeSpan.FromSeconds(settings.ChurnSeconds);
         var window = TimeSpan.FromSeconds(Math.Min(10.0, settings.ChurnSeconds / 3.0));
         using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        run.CancelAfter(TimeSpan.FromSeconds(settings.ChurnSeconds));
+        run.CancelAfter(length);
         var started = Stopwatch.GetTimestamp();
-        var writing = workload.RunAsync(checked(settings.ChurnRate * settings.ChurnSeconds), settings.ChurnRate, settings.Writers, run.Token);
-        var first = await MeasureWindowAsync(environment, workload, TimeSpan.Zero, window, started, cancellationToken).ConfigureAwait(false);
-        var last = await MeasureWindowAsync(environment, workload, TimeSpan.FromSeconds(settings.ChurnSeconds) - window, window, started,
-            cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await writing.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (run.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-        {
-            // The run's time is up; transactions cut short never committed, so they are not expected in Kafka.
-        }
+        var writing = LoadWindow.RunWritersAsync(workload, settings.ChurnRate, settings.Writers, run.Token, cancellationToken);
+        var cpu = environment.RelayCpu();
+        var first = await MeasureWindowAsync(environment, workload, cpu, started, TimeSpan.Zero, window, cancellationToken).ConfigureAwait(false);
+        var last = await MeasureWindowAsync(environment, workload, cpu, started, length - window, window, cancellationToken).ConfigureAwait(false);
+        await writing.ConfigureAwait(false);
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         var missing = await verifier.WaitForAsync(workload.Committed.Keys.ToArray(), ArrivalTimeout, cancellationToken).ConfigureAwait(false);
         await held.RollbackAsync(cancellationToken).ConfigureAwait(false);
-        var latency = LatencySummary.Of(workload.Committed, verifier);
-        return new ChurnResult(settings.ChurnRate, settings.ChurnSeconds, workload.Committed.Count / seconds, latency, first, last, missing,
-            verifier.OutOfOrder);
+        return new ChurnFigures(variant, workload.Committed.Count / seconds, LatencySummary.Of(workload.Committed, verifier),
+            first with { P99Ms = P99(workload, verifier, first) }, last with { P99Ms = P99(workload, verifier, last) }, missing, verifier.OutOfOrder);
     }
 
-    /// <summary>Database milliseconds per 1,000 committed messages between <paramref name="from"/> and from + <paramref name="length"/> of the run.</summary>
-    private static async Task<double> MeasureWindowAsync(BenchEnvironment environment, OrderWorkload workload, TimeSpan from, TimeSpan length,
-        long started, CancellationToken cancellationToken)
+    /// <summary>Database and relay time per 1,000 messages committed between <paramref name="from"/> and from + <paramref name="length"/> of the run.</summary>
+    private static async Task<ChurnWindow> MeasureWindowAsync(BenchEnvironment environment, OrderWorkload workload, CpuMeter cpu, long started, TimeSpan from,
+        TimeSpan length, CancellationToken cancellationToken)
     {
-        await DelayUntilAsync(started, from, cancellationToken).ConfigureAwait(false);
-        var (ms0, count0) = (await ActiveMsAsync(environment, cancellationToken).ConfigureAwait(false), workload.CommittedCount);
-        await DelayUntilAsync(started, from + length, cancellationToken).ConfigureAwait(false);
-        var (ms1, count1) = (await ActiveMsAsync(environment, cancellationToken).ConfigureAwait(false), workload.CommittedCount);
-        return count1 > count0 ? (ms1 - ms0) / ((count1 - count0) / 1000.0) : double.NaN;
+        await LoadWindow.DelayUntilAsync(started, from, cancellationToken).ConfigureAwait(false);
+        var (at0, ms0, cpu0, count0) = (Stopwatch.GetTimestamp(), await ActiveMsAsync(environment, cancellationToken).ConfigureAwait(false),
+            await cpu.SampleAsync(cancellationToken).ConfigureAwait(false), workload.CommittedCount);
+        await LoadWindow.DelayUntilAsync(started, from + length, cancellationToken).ConfigureAwait(false);
+        var (at1, ms1, cpu1, count1) = (Stopwatch.GetTimestamp(), await ActiveMsAsync(environment, cancellationToken).ConfigureAwait(false),
+            await cpu.SampleAsync(cancellationToken).ConfigureAwait(false), workload.CommittedCount);
+        var thousands = (count1 - count0) / 1000.0;
+        var relay = cpu1.Since(cpu0);
+        return thousands > 0
+            ? new ChurnWindow(at0, at1, (ms1 - ms0) / thousands, relay.Database * relay.Seconds * 1000 / thousands, double.NaN)
+            : new ChurnWindow(at0, at1, double.NaN, double.NaN, double.NaN);
     }
 
-    private static async Task DelayUntilAsync(long started, TimeSpan at, CancellationToken cancellationToken)
-    {
-        var wait = at - Stopwatch.GetElapsedTime(started);
-        if (wait > TimeSpan.Zero) await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
-    }
+    private static double P99(OrderWorkload workload, DeliveryVerifier verifier, ChurnWindow window) =>
+        LatencySummary.Of(workload.Committed.Where(c => c.Value >= window.From && c.Value <= window.To).ToDictionary(), verifier).P99Ms;
 
     private static async Task<double> ActiveMsAsync(BenchEnvironment environment, CancellationToken cancellationToken)
     {
@@ -83,26 +93,15 @@ internal sealed class ChurnScenario : IBenchScenario
     }
 }
 
-/// <summary>The churn scenario's figures: latency, and database time per 1,000 messages in the last window (and the first).</summary>
-internal sealed record ChurnResult(int Rate, int Seconds, double AchievedRate, LatencySummary Latency, double FirstDbMsPer1k, double LastDbMsPer1k,
-    int Lost, long OutOfOrder) : BenchResult(BenchScenarios.Churn)
+/// <summary>One window of a churn run (Stopwatch timestamps): database and relay-backend milliseconds per 1,000 messages, and p99.</summary>
+internal sealed record ChurnWindow(long From, long To, double DbMsPer1k, double RelayDbMsPer1k, double P99Ms);
+
+/// <summary>One variant's figures: the first and the last window of the run.</summary>
+internal sealed record ChurnFigures(string Variant, double AchievedRate, LatencySummary Latency, ChurnWindow First, ChurnWindow Last, int Lost, long OutOfOrder)
 {
-    public double Growth => FirstDbMsPer1k > 0 ? LastDbMsPer1k / FirstDbMsPer1k : double.NaN;
+    public double Growth => Last.DbMsPer1k / First.DbMsPer1k;
 
-    public override bool Correct => Lost == 0 && OutOfOrder == 0;
+    public double RelayGrowth => Last.RelayDbMsPer1k / First.RelayDbMsPer1k;
 
-    public override string Line => string.Create(CultureInfo.InvariantCulture,
-        $"bench: scenario=churn rate={Rate} seconds={Seconds} p50_ms={Latency.P50Ms:0.0} p99_ms={Latency.P99Ms:0.0} db_ms_per_1k={LastDbMsPer1k:0.0} db_ms_per_1k_first={FirstDbMsPer1k:0.0} growth={Growth:0.00} reached={AchievedRate:0} lost={Lost}");
-
-    public override IEnumerable<(string Figure, string Value)> Figures =>
-    [
-        ("target rate, long transaction held", Invariant($"{Rate} tx/s for {Seconds} s")),
-        ("committed rate", Invariant($"{AchievedRate:0} tx/s")),
-        ("latency p50 / p95 / p99 (target p99 <= 100 ms)", Invariant($"{Latency.P50Ms:0.0} / {Latency.P95Ms:0.0} / {Latency.P99Ms:0.0} ms")),
-        ("db ms per 1k msgs, first / last window", Invariant($"{FirstDbMsPer1k:0.0} / {LastDbMsPer1k:0.0}")),
-        ("growth (target <= 1.5)", Invariant($"{Growth:0.00}")),
-        ("lost / out of order", Invariant($"{Lost} / {OutOfOrder}")),
-    ];
-
-    private static string Invariant(FormattableString value) => value.ToString(CultureInfo.InvariantCulture);
+    public double P99Growth => Last.P99Ms / First.P99Ms;
 }

@@ -13,12 +13,15 @@ public interface IBenchScenario
 }
 
 /// <summary>
-/// A scenario's outcome: its <c>bench: scenario=... k=v ...</c> line, the rows of the human table, and
+/// A scenario's outcome: its <c>bench: scenario=... k=v ...</c> line (or lines), the rows of the human table, and
 /// whether its correctness checks held (a benchmark that loses messages fails, whatever its speed).
 /// </summary>
 public abstract record BenchResult(string Scenario)
 {
     public abstract string Line { get; }
+
+    /// <summary>Every line it prints: <see cref="Line"/>, and the further lines of a scenario with several parts.</summary>
+    public virtual IEnumerable<string> Lines => [Line];
 
     public abstract IEnumerable<(string Figure, string Value)> Figures { get; }
 

@@ -1,79 +1,78 @@
 using System.Diagnostics;
-using System.Globalization;
+using Outbox.Grains.Relay;
 using Outbox.Tools.Verification;
 
 namespace Outbox.Tools.Bench;
 
 /// <summary>
-/// Latency under a steady load: writers commit E business transactions a second (each enqueues one event)
-/// for T seconds while the silo relays them (woken by its change probe); an independent consumer timestamps each event's
-/// arrival, and latency is commit to receipt.
+/// Latency and cost at a load this machine carries. First the writers alone (no relay): the most business transactions
+/// a second the bench's writers commit, each with its outbox event. Then the relay at half that rate: commit-to-receipt
+/// latency seen by an independent consumer, where it goes (the relay's <c>outbox-stages</c> header), and the CPU of the
+/// silo and of its database backends. Then (at-least-once only) the overload, twice that rate: does the relay keep up
+/// or fall behind without bound (<see cref="SteadyOverload"/>); and the cost at a fixed 300 tx/s against a plain 10 ms
+/// polling loop on the same load (<see cref="SteadyCost"/>).
 /// </summary>
 internal sealed class SteadyScenario : IBenchScenario
 {
     private const string BaseTopic = "bench-steady";
-    private static readonly TimeSpan ArrivalTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>Asked of the writers when measuring how many they commit: more than any machine of this kind reaches.</summary>
+    private const int Unlimited = 1_000_000;
 
     public string Name => BenchScenarios.Steady;
 
     public async Task<BenchResult> RunAsync(BenchEnvironment environment, IReadOnlyList<BenchResult> earlier, CancellationToken cancellationToken)
     {
         var settings = environment.Settings;
+        var mode = BenchEnvironment.ModeName(environment.Mode);
+        // The writers' maximum does not depend on the relay's mode: measured once per run.
+        var writersMax = earlier.OfType<SteadyResult>().FirstOrDefault()?.WritersMaxTps
+                         ?? await MeasureWritersAsync(environment, cancellationToken).ConfigureAwait(false);
+        var rate = settings.Rate ?? Math.Max(1, (int)(writersMax / 2));
+        Report(environment, $"writers alone: {writersMax:0} tx/s; the relay runs at {rate} tx/s");
+
+        await ResetAsync(environment, cancellationToken).ConfigureAwait(false);
+        await environment.EnsureSiloAsync(cancellationToken, stageTimestamps: true).ConfigureAwait(false);
         var topic = environment.TopicFor(BaseTopic);
         environment.CreateTopic(topic);
-        await using (var reset = environment.DataSource.CreateCommand(BenchSql.ResetMessages))
-            await reset.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        await environment.EnsureSiloAsync(cancellationToken).ConfigureAwait(false);
-        using var verifier = new DeliveryVerifier(environment.BootstrapServers, topic);
-        var workload = new OrderWorkload(environment.DataSource, topic, settings.Keys, rollbackRatio: 0);
-        await workload.CreateTablesAsync(cancellationToken).ConfigureAwait(false);
+        var steady = await LoadWindow.RunAsync(environment.DataSource, settings, environment.BootstrapServers, topic, rate, settings.WarmUp,
+            TimeSpan.FromSeconds(settings.SteadySeconds), environment.RelayCpu(), cancellationToken).ConfigureAwait(false);
+        Report(environment, $"steady: {steady.Reached:0} tx/s, p50 {steady.Latency.P50Ms:0.0} ms, p99 {steady.Latency.P99Ms:0.0} ms");
 
-        var writing = await WriteForAsync(workload, settings, cancellationToken).ConfigureAwait(false);
-        var missing = await verifier.WaitForAsync(workload.Committed.Keys.ToArray(), ArrivalTimeout, cancellationToken).ConfigureAwait(false);
-        var latency = LatencySummary.Of(workload.Committed, verifier);
-        return new SteadyResult(BenchEnvironment.ModeName(environment.Mode), settings.Rate, settings.SteadySeconds, workload.Committed.Count / writing, latency, missing,
-            verifier.Duplicates, verifier.OutOfOrder);
+        if (environment.Mode != DeliveryMode.AtLeastOnce) return new SteadyResult(mode, writersMax, settings.SteadySeconds, steady, null, null);
+        var overload = await SteadyOverload.RunAsync(environment, 2 * rate, cancellationToken).ConfigureAwait(false);
+        var cost = await SteadyCost.RunAsync(environment, cancellationToken).ConfigureAwait(false);
+        return new SteadyResult(mode, writersMax, settings.SteadySeconds, steady, overload, cost);
     }
 
-    /// <summary>
-    /// Writes at the target rate for the scenario's seconds (bounded in time, so a database that cannot commit
-    /// that fast shows as a lower committed rate rather than a longer run); returns the seconds it wrote.
-    /// </summary>
-    private static async Task<double> WriteForAsync(OrderWorkload workload, BenchSettings settings, CancellationToken cancellationToken)
+    /// <summary>Business transactions a second the writers commit with no relay running (the outbox only fills).</summary>
+    private static async Task<double> MeasureWritersAsync(BenchEnvironment environment, CancellationToken cancellationToken)
     {
+        var settings = environment.Settings;
+        await environment.StopSiloAsync().ConfigureAwait(false);
+        await ResetAsync(environment, cancellationToken).ConfigureAwait(false);
+        var workload = new OrderWorkload(environment.DataSource, BaseTopic + "-writers", settings.Keys, rollbackRatio: 0);
+        await workload.CreateTablesAsync(cancellationToken).ConfigureAwait(false);
         using var window = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        window.CancelAfter(TimeSpan.FromSeconds(settings.SteadySeconds));
+        window.CancelAfter(settings.WarmUp + TimeSpan.FromSeconds(settings.WritersSeconds));
         var started = Stopwatch.GetTimestamp();
-        try
-        {
-            await workload.RunAsync(checked(settings.Rate * settings.SteadySeconds), settings.Rate, settings.Writers, window.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (window.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-        {
-            // The window closed; transactions cut short were never committed, so they are not expected in Kafka.
-        }
-        return Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var writing = LoadWindow.RunWritersAsync(workload, Unlimited, settings.Writers, window.Token, cancellationToken);
+        await LoadWindow.DelayUntilAsync(started, settings.WarmUp, cancellationToken).ConfigureAwait(false);
+        var (from, countFrom) = (Stopwatch.GetTimestamp(), workload.CommittedCount);
+        await writing.ConfigureAwait(false);
+        var seconds = Stopwatch.GetElapsedTime(from).TotalSeconds;
+        var rate = (workload.CommittedCount - countFrom) / seconds;
+        await ResetAsync(environment, cancellationToken).ConfigureAwait(false);
+        return rate;
     }
-}
 
-/// <summary>The steady scenario's figures.</summary>
-internal sealed record SteadyResult(string Mode, int Rate, int Seconds, double AchievedRate, LatencySummary Latency, int Lost, long Duplicates, long OutOfOrder)
-    : BenchResult(BenchScenarios.Steady)
-{
-    public override bool Correct => Lost == 0 && OutOfOrder == 0;
+    /// <summary>Empties the outbox, so that each window's relay starts from the same table.</summary>
+    public static async Task ResetAsync(BenchEnvironment environment, CancellationToken cancellationToken)
+    {
+        await using var reset = environment.DataSource.CreateCommand(BenchSql.ResetMessages);
+        await reset.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
 
-    public override string Line => string.Create(CultureInfo.InvariantCulture,
-        $"bench: scenario=steady mode={Mode} rate={Rate} reached={AchievedRate:0} seconds={Seconds} p50_ms={Latency.P50Ms:0.0} p95_ms={Latency.P95Ms:0.0} p99_ms={Latency.P99Ms:0.0} max_ms={Latency.MaxMs:0.0} lost={Lost}");
-
-    public override IEnumerable<(string Figure, string Value)> Figures =>
-    [
-        ("mode", Mode),
-        ("target rate", Invariant($"{Rate} tx/s for {Seconds} s")),
-        ("committed rate", Invariant($"{AchievedRate:0} tx/s")),
-        ("latency p50 / p95 / p99", Invariant($"{Latency.P50Ms:0.0} / {Latency.P95Ms:0.0} / {Latency.P99Ms:0.0} ms")),
-        ("latency max", Invariant($"{Latency.MaxMs:0.0} ms")),
-        ("lost / duplicates / out of order", Invariant($"{Lost} / {Duplicates} / {OutOfOrder}")),
-    ];
-
-    private static string Invariant(FormattableString value) => value.ToString(CultureInfo.InvariantCulture);
+    public static void Report(BenchEnvironment environment, FormattableString message) =>
+        environment.Progress.WriteLine("bench: " + message.ToString(System.Globalization.CultureInfo.InvariantCulture));
 }

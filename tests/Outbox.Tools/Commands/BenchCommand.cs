@@ -13,7 +13,7 @@ internal static class BenchCommand
     {
         var defaults = new BenchSettings { ConnectionString = CliDefaults.ConnectionString };
         var db = CliDefaults.Database();
-        var quick = new Option<bool>("--quick") { Description = "CI size: 20,000 messages, 5 s steady, 5 s baseline (checks correctness; figures mean little)" };
+        var quick = new Option<bool>("--quick") { Description = "CI size: 20,000 messages, windows of a few seconds (checks correctness; figures mean little)" };
         var scenarios = new Option<string[]>("--scenarios")
         {
             Description = $"Scenarios to run, in order, separated by spaces or commas ({string.Join(", ", BenchScenarios.Names)})",
@@ -21,8 +21,20 @@ internal static class BenchCommand
             AllowMultipleArgumentsPerToken = true,
         };
         var messages = Positive("--messages", "Backlog rows to preload and drain", defaults.Messages);
-        var rate = Positive("--rate", "Steady scenario: business transactions per second", defaults.Rate);
-        var steadySeconds = Positive("--steady-seconds", "Steady scenario: seconds of writing", defaults.SteadySeconds);
+        var rate = new Option<int?>("--rate") { Description = "Steady scenario: business transactions per second (default: half of what the writers commit alone, measured first)" };
+        rate.Validators.Add(r =>
+        {
+            if (r.GetValue(rate) < 1) r.AddError("--rate must be at least 1.");
+        });
+        var steadySeconds = Positive("--steady-seconds", "Steady scenario: seconds of the measured window at the steady rate", defaults.SteadySeconds);
+        var writersSeconds = Positive("--writers-seconds", "Steady scenario: seconds the writers run alone to measure their maximum", defaults.WritersSeconds);
+        var overloadSeconds = Positive("--overload-seconds", "Steady scenario: seconds of the overload at twice the steady rate", defaults.OverloadSeconds);
+        var costRate = Positive("--cost-rate", "Steady scenario: business transactions per second of the relay-versus-poller cost windows", defaults.CostRate);
+        var costSeconds = Positive("--cost-seconds", "Steady scenario: seconds of each cost window (relay, then poller)", defaults.CostSeconds);
+        var scalePartitions = Positive("--scale-partitions", "Scale scenario: partitions of the large cluster (the small one has --partitions)", defaults.ScalePartitions);
+        var scaleSilos = Positive("--scale-silos", "Scale scenario: silo processes of each cluster", defaults.ScaleSilos);
+        var scaleRate = Positive("--scale-rate", "Scale scenario: business transactions per second of the loaded window", defaults.ScaleRate);
+        var scaleSeconds = Positive("--scale-seconds", "Scale scenario: seconds of each window (idle, loaded)", defaults.ScaleSeconds);
         var baselineSeconds = Positive("--baseline-seconds", "Baseline scenario: seconds the naive relay runs", defaults.BaselineSeconds);
         var failoverEvents = Positive("--failover-events", "Failover scenario: events committed while one of three silos is killed", defaults.FailoverEvents);
         var failoverRate = Positive("--failover-rate", "Failover scenario: business transactions per second", defaults.FailoverRate);
@@ -49,9 +61,9 @@ internal static class BenchCommand
             AllowMultipleArgumentsPerToken = true,
         };
         var verbose = new Option<bool>("--verbose") { Description = "Show the silo's logs" };
-        var command = new Command("bench", "Benchmark the relay on local PostgreSQL and an embedded Kafka: write cost, backlog throughput and memory, steady latency, churn, naive baseline, failover")
+        var command = new Command("bench", "Benchmark the relay on local PostgreSQL and an embedded Kafka: write cost, backlog throughput and memory, steady latency and cost, scale, churn, naive baseline, failover")
         {
-            db, quick, scenarios, messages, rate, steadySeconds, baselineSeconds, failoverEvents, failoverRate, writers, writeSeconds, writeClients, churnRate, churnSeconds, keys, payload, partitions, batch, pool, database, silo, modes, verbose,
+            db, quick, scenarios, messages, rate, steadySeconds, writersSeconds, overloadSeconds, costRate, costSeconds, scalePartitions, scaleSilos, scaleRate, scaleSeconds, baselineSeconds, failoverEvents, failoverRate, writers, writeSeconds, writeClients, churnRate, churnSeconds, keys, payload, partitions, batch, pool, database, silo, modes, verbose,
         };
         command.Validators.Add(r =>
         {
@@ -70,6 +82,14 @@ internal static class BenchCommand
                 Messages = parse.GetValue(messages),
                 Rate = parse.GetValue(rate),
                 SteadySeconds = parse.GetValue(steadySeconds),
+                WritersSeconds = parse.GetValue(writersSeconds),
+                OverloadSeconds = parse.GetValue(overloadSeconds),
+                CostRate = parse.GetValue(costRate),
+                CostSeconds = parse.GetValue(costSeconds),
+                ScalePartitions = parse.GetValue(scalePartitions),
+                ScaleSilos = parse.GetValue(scaleSilos),
+                ScaleRate = parse.GetValue(scaleRate),
+                ScaleSeconds = parse.GetValue(scaleSeconds),
                 BaselineSeconds = parse.GetValue(baselineSeconds),
                 FailoverEvents = parse.GetValue(failoverEvents),
                 FailoverRate = parse.GetValue(failoverRate),

@@ -19,6 +19,7 @@ public sealed class DeliveryVerifier : IDisposable
 
     private readonly IConsumer<byte[], byte[]> _consumer;
     private readonly ConcurrentDictionary<Guid, long> _firstSeen = new();
+    private readonly ConcurrentDictionary<Guid, StageTimes> _stages = new();
     private readonly Dictionary<string, long> _lastVersion = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
@@ -63,6 +64,9 @@ public sealed class DeliveryVerifier : IDisposable
 
     public bool HasSeen(Guid eventId) => _firstSeen.ContainsKey(eventId);
 
+    /// <summary>The relay's stage timestamps of an event's first receipt, if it carried them (Relay:StageTimestamps).</summary>
+    public bool TryGetStages(Guid eventId, out StageTimes stages) => _stages.TryGetValue(eventId, out stages);
+
     /// <summary>Waits until every given event was received or the timeout passes; returns how many are still missing.</summary>
     public async Task<int> WaitForAsync(IReadOnlyCollection<Guid> eventIds, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
@@ -98,6 +102,9 @@ public sealed class DeliveryVerifier : IDisposable
                 Interlocked.Increment(ref _duplicates);
                 continue;
             }
+            if (headers.TryGetLastBytes(OutboxHeaders.Stages, out var stageHeader)
+                && StageTimes.TryParse(stageHeader, StageTimes.NowMicros(), out var stages))
+                _stages[eventId] = stages;
             if (Header(headers, VersionHeader) is { } versionText && long.TryParse(versionText, CultureInfo.InvariantCulture, out var version))
             {
                 var key = Encoding.UTF8.GetString(result.Message.Key);

@@ -15,6 +15,7 @@ namespace Outbox.Tools.Verification;
 public sealed class OrderWorkload(NpgsqlDataSource database, string topic, int keys, double rollbackRatio)
 {
     private readonly ConcurrentDictionary<Guid, long> _committed = new();
+    private readonly ConcurrentDictionary<Guid, long> _committedMicros = new();
     private readonly ConcurrentBag<Guid> _rolledBack = [];
     private readonly ConcurrentBag<Guid> _unknown = [];
     private long _committedCount;
@@ -22,6 +23,9 @@ public sealed class OrderWorkload(NpgsqlDataSource database, string topic, int k
 
     /// <summary>Committed event ids and the Stopwatch timestamp right after their commit.</summary>
     public IReadOnlyDictionary<Guid, long> Committed => _committed;
+
+    /// <summary>The same commits in Unix microseconds (the clock the relay's stage timestamps use).</summary>
+    public IReadOnlyDictionary<Guid, long> CommittedMicros => _committedMicros;
 
     public IReadOnlyCollection<Guid> RolledBack => _rolledBack;
 
@@ -112,6 +116,7 @@ public sealed class OrderWorkload(NpgsqlDataSource database, string topic, int k
             throw;
         }
         _committed[message.EventId] = Stopwatch.GetTimestamp();
+        _committedMicros[message.EventId] = StageTimes.NowMicros();
         Interlocked.Increment(ref _committedCount);
     }
 }
