@@ -48,7 +48,7 @@ internal sealed class ScaleScenario : IBenchScenario
             await using var silos = await BenchSilos.StartAsync(settings, connectionString, partitions, settings.ScaleSilos, DeliveryMode.AtLeastOnce,
                 stageTimestamps: true, environment.BootstrapServers, environment.Progress, cancellationToken).ConfigureAwait(false);
             await silos.WaitUntilSettledAsync(database, SettleQuiet, SettleTimeout, cancellationToken).ConfigureAwait(false);
-            await Task.Delay(settings.WarmUp, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(settings.IdleSettle, cancellationToken).ConfigureAwait(false);
             var cpu = new CpuMeter(database, CpuMeter.RelayApplications, () => silos.ProcessIds);
 
             var from = await cpu.SampleAsync(cancellationToken).ConfigureAwait(false);
