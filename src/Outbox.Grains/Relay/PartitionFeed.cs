@@ -17,6 +17,7 @@ namespace Outbox.Grains.Relay;
 internal sealed class PartitionFeed(int partition, long epoch, int maxRows, long maxBytes) : IDisposable
 {
     private readonly Lock _lock = new();
+    private bool _disposed;
     private readonly Queue<QueuedRow> _queue = new();
     private readonly SemaphoreSlim _signal = new(0, 1);
     private long _queuedBytes;
@@ -115,7 +116,9 @@ internal sealed class PartitionFeed(int partition, long epoch, int maxRows, long
     {
         lock (_lock)
         {
-            if (_signal.CurrentCount == 0) _signal.Release();
+            // The reader may still hold a feed whose activation has just been disposed: signalling it is a no-op, not an
+            // error that would cost the reader the rest of its feed window.
+            if (!_disposed && _signal.CurrentCount == 0) _signal.Release();
         }
     }
 
@@ -139,7 +142,14 @@ internal sealed class PartitionFeed(int partition, long epoch, int maxRows, long
         }
     }
 
-    public void Dispose() => _signal.Dispose();
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _disposed = true;
+            _signal.Dispose();
+        }
+    }
 
     private void ReadFromLocked(long cursor)
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -10,20 +9,11 @@ namespace Outbox.Grains.Relay;
 
 /// <summary>
 /// Completes the published batches of every partition of the silo, one statement at a time on one connection: the
-/// completions that arrive while a statement runs, or within <see cref="Spacing"/> of its start, go together into the
-/// next one, so under load a statement completes many partitions' batches, and at rest a batch is completed as soon as
-/// it is acknowledged.
+/// completions that arrive while a statement runs go together into the next one, so under load a statement completes
+/// many partitions' batches, and at rest a batch is completed as soon as it is acknowledged.
 /// </summary>
 internal sealed class RelayCompleter : ILifecycleParticipant<ISiloLifecycle>, IAsyncDisposable
 {
-    /// <summary>
-    /// The least time from one statement's start to the next one's. Each completion is a durable commit; at 300 messages a
-    /// second over 64 partitions, statements back to back completed 1.7 rows each, 167 a second, and cost the database
-    /// more than a 10 ms polling loop's removals (pg_stat_statements). Spaced, they take what arrived meanwhile. Delivery
-    /// latency does not include it (Kafka has the rows already); only a partition's next batch waits, by at most this.
-    /// </summary>
-    private static readonly TimeSpan Spacing = TimeSpan.FromMilliseconds(10);
-
     private readonly Channel<Request> _requests = Channel.CreateUnbounded<Request>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CompletionStatement _statement;
     private readonly CancellationTokenSource _stopping = new();
@@ -78,7 +68,6 @@ internal sealed class RelayCompleter : ILifecycleParticipant<ISiloLifecycle>, IA
                 // completion may meet its own earlier attempt here.
                 var partitions = new HashSet<int>();
                 while (reader.TryPeek(out var next) && partitions.Add(next.Partition) && reader.TryRead(out next)) batch.Add(next);
-                var started = Stopwatch.GetTimestamp();
                 try
                 {
                     var results = await _statement.CompleteAsync(batch.Select(r => (r.Partition, r.Epoch, r.Completion)).ToArray(), cancellationToken)
@@ -92,7 +81,6 @@ internal sealed class RelayCompleter : ILifecycleParticipant<ISiloLifecycle>, IA
                     await _statement.ResetAsync().ConfigureAwait(false);
                     foreach (var request in batch) request.Done.TrySetException(e);
                 }
-                if (Spacing - Stopwatch.GetElapsedTime(started) is { Ticks: > 0 } rest) await Task.Delay(rest, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -227,15 +227,29 @@ internal sealed partial class RelayReader : ILifecycleParticipant<ISiloLifecycle
             // overflowed was not read whole. Either way every partition reads itself from its first row.
             if (restarted) LogRestarted(_logger, result.Incarnation);
             else LogOverflow(_logger, FeedLimitBatches * _relay.BatchSize);
-            foreach (var feed in _feeds.Values)
-            {
-                feed.ReadFrom(0);
-                feed.Unreadable = false;
-            }
-            _marks.Clear();
+            ReadEveryPartitionFromItsFirstRow();
             return;
         }
-        Dispatch(result, sequence);
+        try
+        {
+            Dispatch(result, sequence);
+        }
+        catch
+        {
+            // The window has moved on: rows of it that were not dispatched would not come again.
+            ReadEveryPartitionFromItsFirstRow();
+            throw;
+        }
+    }
+
+    private void ReadEveryPartitionFromItsFirstRow()
+    {
+        foreach (var feed in _feeds.Values)
+        {
+            feed.ReadFrom(0);
+            feed.Unreadable = false;
+        }
+        _marks.Clear();
     }
 
     private void Dispatch(FeedResult result, long sequence)
@@ -247,11 +261,10 @@ internal sealed partial class RelayReader : ILifecycleParticipant<ISiloLifecycle
             var publish = new List<OutboxRow>();
             foreach (var row in rows)
             {
-                if (row.Epoch != feed.Epoch)
-                {
-                    feed.Fence();
-                    break;
-                }
+                // A newer epoch owns the partition; an older one is a statement that began before this activation's, whose
+                // rows the activation reads itself from its first row.
+                if (row.Epoch > feed.Epoch) feed.Fence();
+                if (row.Epoch != feed.Epoch) break;
                 switch (row.State)
                 {
                     case FeedRowState.Publish when feed.Cursor is not { } cursor || row.Row.Id < cursor:
