@@ -182,16 +182,21 @@ internal sealed partial class RelayReader : ILifecycleParticipant<ISiloLifecycle
     }
 
     /// <summary>
-    /// The probe interval while rows flow, the idle one after a quiet second (each probe costs CPU in the silo and the
+    /// The probe interval while rows flow or a partition still reads itself from a cursor (its reads may cover long runs
+    /// of rows not yet due and return none), the idle one after a quiet second (each probe costs CPU in the silo and the
     /// database, idle or not); never past the earliest scheduled row's due time, which the next cycle releases.
     /// </summary>
     private TimeSpan NextInterval()
     {
         var now = Stopwatch.GetTimestamp();
-        if (Stopwatch.GetElapsedTime(_lastRows, now) < IdleAfter) return _wake.ProbeInterval;
+        if (_busy || Stopwatch.GetElapsedTime(_lastRows, now) < IdleAfter) return _wake.ProbeInterval;
         var wakeAt = now + Ticks(_wake.IdleProbeInterval > _wake.ProbeInterval ? _wake.IdleProbeInterval : _wake.ProbeInterval);
         foreach (var feed in Volatile.Read(ref _all))
-            if (!feed.Fenced && feed.DueAt is { } due && due < wakeAt) wakeAt = due;
+        {
+            if (feed.Fenced) continue;
+            if (feed.Cursor is not null && !feed.Unreadable) return _wake.ProbeInterval;
+            if (feed.DueAt is { } due && due < wakeAt) wakeAt = due;
+        }
         return TimeSpan.FromTicks(Math.Max(Stopwatch.GetElapsedTime(now, wakeAt).Ticks, _wake.ProbeInterval.Ticks));
     }
 
