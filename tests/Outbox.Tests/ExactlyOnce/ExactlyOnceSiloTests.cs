@@ -8,6 +8,7 @@ namespace Outbox.Tests.ExactlyOnce;
 /// row once and in key order, nothing from rolled-back business transactions, nothing published twice when the
 /// silo is killed between Kafka's commit and the database delete.
 /// </summary>
+[Collection(nameof(TimingSensitive))]
 public sealed class ExactlyOnceSiloTests : RelayTestBase
 {
     [Fact]

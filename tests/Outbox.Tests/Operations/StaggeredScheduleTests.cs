@@ -10,6 +10,7 @@ namespace Outbox.Tests.Operations;
 /// read this replaced restarted at each row that fell due and walked every not-yet-due row above it. Compared with the
 /// same number of unscheduled rows drained by the same silo in the same run (a ratio, not a time).
 /// </summary>
+[Collection(nameof(TimingSensitive))]
 public sealed class StaggeredScheduleTests(ITestOutputHelper output) : RelayTestBase
 {
     private const int Rows = 200_000;
