@@ -21,6 +21,11 @@ public sealed class StaggeredScheduleTests(ITestOutputHelper output) : RelayTest
     {
         var topic = Kafka.CreateTopic();
         using var verifier = new DeliveryVerifier(Kafka.BootstrapServers, topic);
+        // The statistics the planner sees are those of the unscheduled rows (analysed below, and not refreshed by autovacuum
+        // meanwhile), as in production when a bulk schedule arrives before autovacuum looked at the table: they say no row is
+        // scheduled, which once made every release statement walk every schedule of the partition once per key.
+        await using (var stale = Db.DataSource.CreateCommand("alter table outbox.messages set (autovacuum_enabled = false)"))
+            await stale.ExecuteNonQueryAsync();
         await using var silo = await TestSilo.StartAsync(Db, Kafka, overrides: new Dictionary<string, string> { ["Relay:BatchSize"] = "1000" });
 
         var plain = await TimeToDrainAsync(verifier, topic, "plain", schedule: null);
@@ -61,6 +66,11 @@ public sealed class StaggeredScheduleTests(ITestOutputHelper output) : RelayTest
             while (await reader.ReadAsync()) ids.Add(reader.GetGuid(0));
         }
         var started = Stopwatch.StartNew();
+        if (schedule is null)
+        {
+            await using var analyze = Db.DataSource.CreateCommand("analyze outbox.messages");
+            await analyze.ExecuteNonQueryAsync();
+        }
         Assert.Equal(0, await verifier.WaitForAsync(ids, TimeSpan.FromMinutes(3)));
         return started.Elapsed - ahead;
     }
