@@ -1,5 +1,6 @@
 using Outbox.Tests.Infrastructure;
 using Outbox.Tools.Verification;
+using Xunit.Abstractions;
 
 namespace Outbox.Tests.ExactlyOnce;
 
@@ -9,7 +10,7 @@ namespace Outbox.Tests.ExactlyOnce;
 /// silo is killed between Kafka's commit and the database delete.
 /// </summary>
 [Collection(nameof(TimingSensitive))]
-public sealed class ExactlyOnceSiloTests : RelayTestBase
+public sealed class ExactlyOnceSiloTests(ITestOutputHelper output) : RelayTestBase
 {
     [Fact]
     public async Task InExactlyOnceModeEveryCommittedRowArrivesOnceInKeyOrderAndRolledBackOnesNever()
@@ -44,12 +45,12 @@ public sealed class ExactlyOnceSiloTests : RelayTestBase
 
         // The victim takes every partition while they are paused, so nothing is published before the trap is set.
         await ExactlyOnceSilo.PauseAllAsync(Db);
-        var victim = SiloProcess.Start("victim", configuration);
+        await using var victim = SiloProcess.Start("victim", configuration, output.WriteLine);
         await using var trap = await Db.DataSource.OpenConnectionAsync();
         await using var locks = await ExactlyOnceSilo.CommitFirstBatchesButHoldTheirDeletesAsync(Db, trap, "victim", verifier, batchSize);
 
         victim.Kill();
-        await victim.DisposeAsync();
+        await victim.WaitForExitAsync(CancellationToken.None);
         // A killed process's connections die with it; its delete, still waiting for the lock, dies too.
         await Db.ScalarAsync("select count(pg_terminate_backend(pid)) from pg_stat_activity where application_name = 'outbox-relay' and datname = current_database()");
         await locks.RollbackAsync();
@@ -57,7 +58,7 @@ public sealed class ExactlyOnceSiloTests : RelayTestBase
         Assert.Equal(TestDatabase.Partitions * batchSize, verifier.Distinct);
 
         configuration["Cluster:SiloName"] = "successor";
-        await using var successor = SiloProcess.Start("successor", configuration);
+        await using var successor = SiloProcess.Start("successor", configuration, output.WriteLine);
 
         Assert.Equal(0, await verifier.WaitForAsync(ids, TimeSpan.FromSeconds(90)));
         await Task.Delay(1000);

@@ -62,10 +62,11 @@ public sealed class FailureRecoveryTests : RelayTestBase
             ["Urls"] = $"http://127.0.0.1:{LocalEnvironment.FreePort()}",
         });
 
-        var victim = SiloProcess.Start("victim", configuration);
+        // Disposed on every path: a test that fails before the kill must not leave the silo running for the rest of the suite.
+        await using var victim = SiloProcess.Start("victim", configuration);
         await Eventually.TrueAsync(() => Task.FromResult(verifier.Distinct > ids.Length / 5), TimeSpan.FromSeconds(60), "the silo starts draining");
         victim.Kill();
-        await victim.DisposeAsync();
+        await victim.WaitForExitAsync(CancellationToken.None);
         var left = await Db.ScalarAsync("select count(*) from outbox.messages");
         Assert.True(left > 0, "the kill must land mid-drain for this test to mean anything");
 
