@@ -2,6 +2,7 @@ using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using Outbox.Grains.Publishing;
 using Outbox.Grains.Relay;
+using Outbox.Grains.Storage;
 
 namespace Outbox.Grains.ExactlyOnce;
 
@@ -15,8 +16,9 @@ internal sealed class ExactlyOnceDelivery
     private readonly ILogger<TransactionalPublisher> _logger;
 
     private ExactlyOnceDelivery(ProgressTopic topic, ProgressReader reader, TransactionalProducerFactory producers, RelayCompleter completer,
-        ExactlyOnceOptions options, HeaderMode headerMode, ILoggerFactory loggers)
+        OutboxStore store, ExactlyOnceOptions options, HeaderMode headerMode, ILoggerFactory loggers)
     {
+        Store = store;
         HeaderMode = headerMode;
         Topic = topic;
         Reader = reader;
@@ -37,6 +39,9 @@ internal sealed class ExactlyOnceDelivery
     /// <summary>Completes batches of the silo's partitions; durable in this mode.</summary>
     internal RelayCompleter Completer { get; }
 
+    /// <summary>Tells a starting session whether its epoch is still current.</summary>
+    internal OutboxStore Store { get; }
+
     internal TimeSpan TransactionTimeout { get; }
 
     /// <summary>The headers messages carry besides the relay's own (CloudEvents mode).</summary>
@@ -52,12 +57,12 @@ internal sealed class ExactlyOnceDelivery
     /// progress reader; <paramref name="producerSettings"/> are the relay's producer settings.
     /// </summary>
     public static async Task<ExactlyOnceDelivery> StartAsync(ClientConfig connection, ProducerConfig producerSettings, ExactlyOnceOptions options,
-        int outboxPartitions, RelayCompleter completer, HeaderMode headerMode, ILoggerFactory loggers, CancellationToken cancellationToken)
+        int outboxPartitions, RelayCompleter completer, OutboxStore store, HeaderMode headerMode, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var logger = loggers.CreateLogger<ExactlyOnceDelivery>();
         var topic = await ProgressTopic.EnsureAsync(connection, options, outboxPartitions, logger, cancellationToken).ConfigureAwait(false);
         return new ExactlyOnceDelivery(topic, new ProgressReader(connection, topic, options.AdminTimeout),
-            new TransactionalProducerFactory(producerSettings, options, logger), completer, options, headerMode, loggers);
+            new TransactionalProducerFactory(producerSettings, options, logger), completer, store, options, headerMode, loggers);
     }
 
     /// <summary>

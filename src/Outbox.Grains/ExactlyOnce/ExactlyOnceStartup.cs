@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Orleans;
 using Orleans.Runtime;
 using Outbox.Grains.Relay;
+using Outbox.Grains.Storage;
 
 namespace Outbox.Grains.ExactlyOnce;
 
@@ -13,7 +14,7 @@ namespace Outbox.Grains.ExactlyOnce;
 /// with its message instead of failing every partition later. Partitions get the started mode from here.
 /// </summary>
 internal sealed class ExactlyOnceStartup(IOptions<RelayOptions> relay, IOptions<ExactlyOnceOptions> options, RelayCompleter completer,
-    ILoggerFactory loggers, IServiceProvider services) : ILifecycleParticipant<ISiloLifecycle>
+    OutboxStore store, ILoggerFactory loggers, IServiceProvider services) : ILifecycleParticipant<ISiloLifecycle>
 {
     private readonly TaskCompletionSource<ExactlyOnceDelivery> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -28,7 +29,7 @@ internal sealed class ExactlyOnceStartup(IOptions<RelayOptions> relay, IOptions<
         var host = services.GetRequiredService<ExactlyOnceHost>();
         try
         {
-            _started.SetResult(await ExactlyOnceDelivery.StartAsync(host.Connection, host.ProducerSettings, options.Value, host.OutboxPartitions, completer,
+            _started.SetResult(await ExactlyOnceDelivery.StartAsync(host.Connection, host.ProducerSettings, options.Value, host.OutboxPartitions, completer, store,
                 services.GetRequiredService<Publishing.HeaderMode>(), loggers, cancellationToken).ConfigureAwait(false));
         }
         catch (Exception e)

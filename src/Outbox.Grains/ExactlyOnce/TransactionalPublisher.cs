@@ -241,7 +241,8 @@ internal sealed partial class TransactionalPublisher : IOutboxPublisher, IAsyncD
     /// </summary>
     private async Task StartSessionAsync(CancellationToken cancellationToken)
     {
-        await _delivery.Completer.CompleteAsync(Partition, Epoch, BatchCompletion.Empty, cancellationToken).ConfigureAwait(false);
+        if (!await _delivery.Store.IsCurrentAsync(Partition, Epoch, cancellationToken).ConfigureAwait(false))
+            throw new PartitionFencedException(Partition, Epoch);
         var producer = _delivery.Producers.Create(Partition);
         try
         {

@@ -16,8 +16,6 @@ internal readonly record struct RowRef(long Id, Guid? EventId)
 /// </summary>
 internal sealed record BatchCompletion(IReadOnlyList<RowRef> Published, IReadOnlyList<(RowRef Row, string Reason)> Parked, IReadOnlyList<RowRef> Held)
 {
-    public static readonly BatchCompletion Empty = new([], [], []);
-
     public bool IsEmpty => Published.Count == 0 && Parked.Count == 0 && Held.Count == 0;
 }
 

@@ -3,7 +3,10 @@ using Outbox.Contracts;
 
 namespace Outbox.Grains.Storage;
 
-/// <summary>Takes a partition's ownership epoch on activation, on a connection of the relay's own bounded pool.</summary>
+/// <summary>
+/// Takes a partition's ownership epoch on activation, and tells whether one is still current, on connections of the
+/// relay's own bounded pool.
+/// </summary>
 internal sealed class OutboxStore(NpgsqlDataSource dataSource)
 {
     private static readonly string ActivateSql = SqlResource.Read(typeof(OutboxStore).Assembly, "Sql.activate_partition.sql");
@@ -25,5 +28,17 @@ internal sealed class OutboxStore(NpgsqlDataSource dataSource)
             ?? throw new InvalidOperationException($"Partition {partition} does not exist in outbox.partitions; run migrate with the deployment's partition count.");
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
         return (long)epoch;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="epoch"/> still owns <paramref name="partition"/>: a read of its own, not a completion, so
+    /// that it never waits behind other partitions' removals (a removal waiting for a row lock holds the completer).
+    /// </summary>
+    public async Task<bool> IsCurrentAsync(int partition, long epoch, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("select exists (select 1 from outbox.partitions where partition = @partition and epoch = @epoch)");
+        command.Parameters.AddWithValue("partition", partition);
+        command.Parameters.AddWithValue("epoch", epoch);
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 }

@@ -51,7 +51,7 @@ internal sealed class ExactlyOnceHarness : IAsyncDisposable
         var store = new OutboxStore(relayPool);
         var completer = new RelayCompleter(relayPool, Microsoft.Extensions.Options.Options.Create(new RelayOptions { Delivery = DeliveryMode.ExactlyOnce }));
         var delivery = await ExactlyOnceDelivery.StartAsync(Connection(kafka), ProducerSettings(kafka), Options(progressTopic), TestDatabase.Partitions,
-            completer, new Outbox.Grains.Publishing.HeaderMode(null), NullLoggerFactory.Instance, CancellationToken.None);
+            completer, store, new Outbox.Grains.Publishing.HeaderMode(null), NullLoggerFactory.Instance, CancellationToken.None);
         return new ExactlyOnceHarness(relayPool, store, completer, delivery);
     }
 

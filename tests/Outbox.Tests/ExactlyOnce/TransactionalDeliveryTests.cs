@@ -1,3 +1,4 @@
+using Npgsql;
 using Outbox.Tests.Infrastructure;
 using Outbox.Tools.Kafka;
 using Outbox.Tools.Verification;
@@ -119,6 +120,35 @@ public sealed class TransactionalDeliveryTests : RelayTestBase
         Assert.Equal(1, await Db.ScalarAsync($"select count(*) from outbox.messages where parked_at is not null and event_id = '{poison.EventId}'"));
         Assert.Equal(1, await Db.ScalarAsync(
             $"select count(*) from outbox.messages where parked_at is null and deliver_at = 'infinity' and event_id = '{behindPoison.EventId}'"));
+    }
+
+    /// <summary>
+    /// A removal waiting for a row lock (a transaction of someone else's holds it) holds the silo's completer until the lock
+    /// goes. A partition starting its session meanwhile does not wait behind it: its epoch check once was an empty
+    /// completion, queued behind the waiting one, so a silo whose first removal met a lock started no further partition.
+    /// </summary>
+    [Fact]
+    public async Task APartitionStartsItsSessionWhileAnotherPartitionsRemovalWaitsForARowLock()
+    {
+        var topic = Kafka.CreateTopic();
+        await using var harness = await ExactlyOnceHarness.StartAsync(Db, Kafka);
+        await EnqueueAsync(topic, keys: 2, versions: 1);
+        await using var first = await harness.ActivateAsync(Partition);
+        await using var locker = await Db.DataSource.OpenConnectionAsync();
+        await using var locks = await locker.BeginTransactionAsync();
+        await using (var lockRows = new NpgsqlCommand("select count(*) from (select 1 from outbox.messages for key share) l", locker, locks))
+            await lockRows.ExecuteScalarAsync();
+
+        var removal = first.PublishNextBatchAsync();
+        await Eventually.TrueAsync(async () => await Db.ScalarAsync(
+                "select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'") == 1,
+            TimeSpan.FromSeconds(20), "the first partition's removal waits for the row lock");
+        var second = harness.ActivateAsync(Partition + 1);
+
+        await using var started = await second.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.False(removal.IsCompleted);
+        await locks.RollbackAsync();
+        Assert.Equal(2, (await removal.WaitAsync(TimeSpan.FromSeconds(20))).Result.Completion.Published.Count);
     }
 
     private async Task<Guid[]> EnqueueAsync(string topic, int keys, int versions, int firstVersion = 1)
