@@ -171,7 +171,7 @@ internal sealed partial class PartitionDrainer : IDisposable
     {
         if (owed.Completion.IsEmpty) return;
         _owed = owed;
-        await _completer.CompleteAsync(Partition, Epoch, owed.Completion, stopNow).ConfigureAwait(false);
+        await _completer.CompleteAsync(_feed, owed.Completion, stopNow).ConfigureAwait(false);
         _owed = null;
         if (_removed.Count == RemovedBatchesKept) _removed.Dequeue();
         _removed.Enqueue([.. owed.Completion.Published]);

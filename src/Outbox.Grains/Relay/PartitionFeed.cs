@@ -14,7 +14,7 @@ namespace Outbox.Grains.Relay;
 /// A partition follows the feed while its queue keeps up; when the queue would overflow (Kafka slow or away) the
 /// reader drops it and the partition reads itself from its first row, so memory stays bounded and nothing is lost.
 /// </remarks>
-internal sealed class PartitionFeed(int partition, long epoch, int maxRows, long maxBytes) : IDisposable
+internal sealed class PartitionFeed(int partition, long epoch, int maxRows, long maxBytes, Action? roomForRead = null) : IDisposable
 {
     private readonly Lock _lock = new();
     private bool _disposed;
@@ -23,6 +23,7 @@ internal sealed class PartitionFeed(int partition, long epoch, int maxRows, long
     private long _queuedBytes;
     private volatile bool _fenced;
     private volatile bool _hasSchedule;
+    private volatile bool _catchingUp = true;
 
     public int Partition { get; } = partition;
 
@@ -35,10 +36,37 @@ internal sealed class PartitionFeed(int partition, long epoch, int maxRows, long
     public bool HasSchedule => _hasSchedule;
 
     /// <summary>Reader: null while the partition follows the feed; otherwise it reads itself from this id (catching up).</summary>
-    internal long? Cursor { get; private set; } = 0;
+    internal long? Cursor
+    {
+        get;
+        private set
+        {
+            field = value;
+            _catchingUp = value is not null;
+        }
+    } = 0;
+
+    /// <summary>Rows wait in the queue, or the partition reads itself and more may come: its next batch should not wait.</summary>
+    public bool HasMoreToPublish
+    {
+        get
+        {
+            lock (_lock)
+            {
+                if (_queue.Count > 0) return true;
+            }
+            return _catchingUp;
+        }
+    }
 
     /// <summary>Reader: the last read found the partition paused: no reads until it is woken.</summary>
     internal bool Unreadable { get; set; }
+
+    /// <summary>
+    /// The reader's statement number when the partition was last woken: a statement numbered no higher may have begun
+    /// before the resume that woke it, so its "paused" does not make the partition unreadable again.
+    /// </summary>
+    internal long WokenAt { get; set; }
 
     /// <summary>Reader: the ids the last catch-up read returned; the next feed window may return them again.</summary>
     internal HashSet<long>? LastRead { get; set; }
@@ -53,9 +81,9 @@ internal sealed class PartitionFeed(int partition, long epoch, int maxRows, long
     }
 
     /// <summary>Reader: room for one more batch from a catch-up read (at most one batch waits besides the one in flight).</summary>
-    internal bool HasRoomForRead(int batchRows, long batchBytes)
+    internal bool HasRoomForRead()
     {
-        lock (_lock) return _queue.Count < batchRows && _queuedBytes < batchBytes;
+        lock (_lock) return HasRoomForReadLocked();
     }
 
     /// <summary>
@@ -126,11 +154,18 @@ internal sealed class PartitionFeed(int partition, long epoch, int maxRows, long
     public Task WaitAsync(CancellationToken cancellationToken) => _signal.WaitAsync(cancellationToken);
 
     /// <summary>Activation: takes up to <paramref name="maxRows"/> rows, ending at the row that reaches <paramref name="budget"/> bytes.</summary>
+    /// <remarks>
+    /// A partition catching up whose queue had no room for the reader's next read tells the reader when it has: the read
+    /// then runs at once rather than at the reader's next interval.
+    /// </remarks>
     public List<QueuedRow> Take(int maxRows, long budget)
     {
+        List<QueuedRow> taken;
+        bool roomMade;
         lock (_lock)
         {
-            var taken = new List<QueuedRow>(Math.Min(maxRows, _queue.Count));
+            var hadRoom = HasRoomForReadLocked();
+            taken = new List<QueuedRow>(Math.Min(maxRows, _queue.Count));
             long bytes = 0;
             while (taken.Count < maxRows && bytes < budget && _queue.TryDequeue(out var next))
             {
@@ -138,8 +173,10 @@ internal sealed class PartitionFeed(int partition, long epoch, int maxRows, long
                 bytes += next.Row.Payload.Length;
                 _queuedBytes -= next.Row.Payload.Length;
             }
-            return taken;
+            roomMade = !hadRoom && HasRoomForReadLocked() && Cursor is not null;
         }
+        if (roomMade) roomForRead?.Invoke();
+        return taken;
     }
 
     public void Dispose()
@@ -150,6 +187,8 @@ internal sealed class PartitionFeed(int partition, long epoch, int maxRows, long
             _signal.Dispose();
         }
     }
+
+    private bool HasRoomForReadLocked() => _queue.Count < maxRows / 2 && _queuedBytes < maxBytes / 2;
 
     private void ReadFromLocked(long cursor)
     {

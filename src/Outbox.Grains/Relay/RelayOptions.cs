@@ -37,6 +37,15 @@ public sealed class RelayOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Least time between the starts of two of a silo's completion statements (each a durable commit) while no partition
+    /// waiting for one has more rows to publish: the completions that arrive meanwhile share one commit. Delivery waits
+    /// for none of it (Kafka has the rows already), and a partition with rows waiting is completed at once. Zero: back to
+    /// back, as many commits as the database answers.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
+    public TimeSpan CompletionInterval { get; set; } = TimeSpan.FromMilliseconds(20);
+
     /// <summary>At-least-once (default) or exactly-once for read-committed consumers; see <see cref="DeliveryMode"/>.</summary>
     [EnumDataType(typeof(DeliveryMode))]
     public DeliveryMode Delivery { get; set; } = DeliveryMode.AtLeastOnce;

@@ -50,6 +50,7 @@ internal sealed partial class RelayReader : ILifecycleParticipant<ISiloLifecycle
     /// <summary>Feeds whose last catch-up read's ids the next feed window may return again.</summary>
     private readonly List<PartitionFeed> _lastReads = [];
     private readonly ChangeFeed _statements;
+    private readonly RelayCompleter _completer;
     private readonly RelayOptions _relay;
     private readonly WakeOptions _wake;
     private readonly string _owner;
@@ -67,10 +68,11 @@ internal sealed partial class RelayReader : ILifecycleParticipant<ISiloLifecycle
     private long _lastAnswer;
     private long _lastRows;
 
-    public RelayReader(NpgsqlDataSource dataSource, IOptions<RelayOptions> relay, IOptions<WakeOptions> wake,
+    public RelayReader(NpgsqlDataSource dataSource, RelayCompleter completer, IOptions<RelayOptions> relay, IOptions<WakeOptions> wake,
         ILocalSiloDetails silo, ILogger<RelayReader> logger)
     {
         _statements = new ChangeFeed(dataSource);
+        _completer = completer;
         _relay = relay.Value;
         _wake = wake.Value;
         _owner = silo.Name;
@@ -93,7 +95,7 @@ internal sealed partial class RelayReader : ILifecycleParticipant<ISiloLifecycle
     /// </summary>
     public PartitionFeed Register(int partition, long epoch)
     {
-        var feed = new PartitionFeed(partition, epoch, 2 * _relay.BatchSize, 2L * _relay.BatchMaxBytes);
+        var feed = new PartitionFeed(partition, epoch, 2 * _relay.BatchSize, 2L * _relay.BatchMaxBytes, Nudge);
         _feeds[partition] = feed;
         Volatile.Write(ref _all, [.. _feeds.Values]);
         Nudge();
@@ -112,6 +114,7 @@ internal sealed partial class RelayReader : ILifecycleParticipant<ISiloLifecycle
     /// </summary>
     public void Wake(PartitionFeed feed)
     {
+        feed.WokenAt = Interlocked.Read(ref _sequence);
         feed.Unreadable = false;
         Nudge();
     }
@@ -260,6 +263,7 @@ internal sealed partial class RelayReader : ILifecycleParticipant<ISiloLifecycle
     private void Dispatch(FeedResult result, long sequence)
     {
         var now = Stopwatch.GetTimestamp();
+        var queued = false;
         foreach (var rows in result.Rows.GroupBy(r => r.Partition))
         {
             if (!_feeds.TryGetValue(rows.Key, out var feed)) continue; // not active here (yet): it reads itself when it registers
@@ -283,7 +287,7 @@ internal sealed partial class RelayReader : ILifecycleParticipant<ISiloLifecycle
                         break;
                     case FeedRowState.Paused:
                         feed.ReadFrom(row.Row.Id);
-                        feed.Unreadable = true;
+                        if (sequence > feed.WokenAt) feed.Unreadable = true;
                         break;
                 }
             }
@@ -291,9 +295,12 @@ internal sealed partial class RelayReader : ILifecycleParticipant<ISiloLifecycle
             {
                 publish.Sort((a, b) => a.Id.CompareTo(b.Id));
                 feed.Append(publish, sequence);
+                queued = true;
             }
             WakeIfWaiting(feed);
         }
+        // A partition waiting for its completion has more to publish now: its completion need not wait.
+        if (queued) _completer.Hurry();
         // The last catch-up reads' rows cannot come again after this window.
         foreach (var feed in _lastReads) feed.LastRead = null;
         _lastReads.Clear();
@@ -314,7 +321,7 @@ internal sealed partial class RelayReader : ILifecycleParticipant<ISiloLifecycle
             var feed = feeds[(i + _readTurn) % feeds.Length];
             if (feed.Fenced) continue;
             if (feed.Cursor is { } cursor && !feed.Unreadable && (reads?.Count ?? 0) < maxReads
-                && feed.HasRoomForRead(_relay.BatchSize, _relay.BatchMaxBytes))
+                && feed.HasRoomForRead())
                 (reads ??= []).Add(new CatchUpRead(feed.Partition, feed.Epoch, cursor));
             if (feed.DueAt <= now) (releases ??= []).Add(feed.Partition);
         }
@@ -328,12 +335,14 @@ internal sealed partial class RelayReader : ILifecycleParticipant<ISiloLifecycle
         now = Stopwatch.GetTimestamp();
         var epochs = request.Reads.ToDictionary(r => r.Partition, r => r.Epoch);
         var rows = result.Rows.ToLookup(r => r.Partition, r => r.Row);
+        var queued = false;
         foreach (var read in result.Reads)
         {
             if (!_feeds.TryGetValue(read.Partition, out var feed) || feed.Epoch != epochs[read.Partition]) continue;
             if (read.Unreadable)
             {
-                feed.Unreadable = true;
+                // Unless a resume woke the partition while this statement ran: its snapshot may predate the resume.
+                if (sequence > feed.WokenAt) feed.Unreadable = true;
                 continue;
             }
             var caughtUp = rows[read.Partition].OrderBy(r => r.Id).ToList();
@@ -345,9 +354,11 @@ internal sealed partial class RelayReader : ILifecycleParticipant<ISiloLifecycle
             {
                 feed.Append(caughtUp, sequence);
                 _lastRows = now;
+                queued = true;
             }
             WakeIfWaiting(feed);
         }
+        if (queued) _completer.Hurry();
         var nextDue = result.NextDue.ToDictionary(d => d.Partition, d => d.DueIn);
         foreach (var partition in request.Releases.Concat(nextDue.Keys).Distinct())
         {
