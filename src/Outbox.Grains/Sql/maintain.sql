@@ -138,8 +138,12 @@ select 'R', r.partition, null, null, null, null, null, null, null, null, null, n
 from reads r
 union all
 select 'N', n.partition, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-       case when (select count(*) from due d where d.partition = n.partition) >= @release_limit then 0
+       case when n.due >= @release_limit then 0
             else extract(epoch from (select min(s.deliver_at) from outbox.messages s
                                      where s.partition = n.partition and s.deliver_at > now() and s.deliver_at < 'infinity')
                                  - now())::float8 end
-from owned n;
+-- Each partition's due rows counted in one pass: a count per partition over all of them took owned x due steps (0.5 s
+-- for 64 partitions releasing 1,000 rows each, 6 s for 256: the square of the partitions).
+from (select u.partition, count(*) filter (where u.due) as due
+      from (select partition, false as due from owned union all select partition, true from due) u
+      group by u.partition) n;
