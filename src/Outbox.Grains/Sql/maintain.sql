@@ -139,8 +139,14 @@ from reads r
 union all
 select 'N', n.partition, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
        case when n.due >= @release_limit then 0
-            else extract(epoch from (select min(s.deliver_at) from outbox.messages s
-                                     where s.partition = n.partition and s.deliver_at > now() and s.deliver_at < 'infinity')
+            -- The first future entry of messages_schedule, read in its order. A plan made while the table had no schedules
+            -- found messages_blockers as cheap, and took every schedule of the partition from it (by min(), or sorted when
+            -- the lower bound was an index condition); with the bound as a filter (in coalesce), messages_schedule is the
+            -- index that needs no sort. It passes the due rows first: fewer than @release_limit, or this is not read.
+            else extract(epoch from (select s.deliver_at from outbox.messages s
+                                     where s.partition = n.partition and s.deliver_at is not null and s.deliver_at < 'infinity'
+                                       and coalesce(s.deliver_at > now(), false)
+                                     order by s.deliver_at limit 1)
                                  - now())::float8 end
 -- Each partition's due rows counted in one pass: a count per partition over all of them took owned x due steps (0.5 s
 -- for 64 partitions releasing 1,000 rows each, 6 s for 256: the square of the partitions).
