@@ -25,10 +25,13 @@ released as (
     set deliver_at = null
     where m.partition = @partition and m.deliver_at = 'infinity' and m.parked_at is null
       and m.key in (select key from moved)
-      and not exists (select 1 from outbox.messages b
-                      where b.partition = @partition and b.key = m.key and b.id < m.id
-                        and b.id not in (select id from moved)
-                        and (b.parked_at is not null or (b.deliver_at > now() and b.deliver_at < 'infinity')))
+      -- A lookup per held row in messages_blockers: written as a scalar subquery, which PostgreSQL does not turn into an
+      -- anti join. As one, statistics from before the partition had schedules or parked rows made it scan all of the
+      -- partition's blockers for every held row (320 held rows, 200,000 schedules: 2.3 s, against milliseconds).
+      and not (select exists (select 1 from outbox.messages b
+                              where b.partition = @partition and b.key = m.key and b.id < m.id
+                                and b.id not in (select id from moved)
+                                and (b.parked_at is not null or (b.deliver_at > now() and b.deliver_at < 'infinity'))))
     returning 1
 )
 select (select count(*) from audited), (select count(*) from (select pg_notify('outbox_drain', @partition::text)) n),
