@@ -146,7 +146,11 @@ check_mode() {
   log "$store: kafka: $received"
   case "$received" in
     *"key=$order "*"outbox-event-id=$event_id"*'"status":"paid"'*) log "$store: the event arrived: ok" ;;
-    *) tail -30 "$WORK/service-$store.log"; cat "$WORK/kcat.log"; log "$store: the event did not arrive"; exit 1 ;;
+    *) tail -30 "$WORK/service-$store.log"; cat "$WORK/kcat.log"
+       # What the relay left behind, to tell a row it never saw from one it could not publish.
+       PGPASSWORD=outbox psql -h 127.0.0.1 -U outbox -d "$db" -X -c "select partition, id, event_id, deliver_at, parked_at, park_reason, tx, created_at from outbox.messages" \
+         -c "select partition, epoch, owner, paused, last_published_at from outbox.partitions order by partition" -c "select pg_current_snapshot()" || true
+       log "$store: the event did not arrive"; exit 1 ;;
   esac
   kill "$service_pid" 2>/dev/null || true
   wait "$service_pid" 2>/dev/null || true
