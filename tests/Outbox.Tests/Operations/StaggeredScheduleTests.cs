@@ -17,7 +17,7 @@ public sealed class StaggeredScheduleTests(ITestOutputHelper output) : RelayTest
     private const int Partition = 7;
 
     [Fact]
-    public async Task StaggeredSchedulesInOnePartitionDrainWithinTwiceTheTimeOfUnscheduledRows()
+    public async Task StaggeredSchedulesInOnePartitionDrainWithinThriceTheTimeOfUnscheduledRows()
     {
         var topic = Kafka.CreateTopic();
         using var verifier = new DeliveryVerifier(Kafka.BootstrapServers, topic);
@@ -35,7 +35,10 @@ public sealed class StaggeredScheduleTests(ITestOutputHelper output) : RelayTest
 
         output.WriteLine($"{Rows} unscheduled rows: {plain.TotalSeconds:0.0}s; {Rows} staggered schedules: {scheduled.TotalSeconds:0.0}s " +
                          $"after the first fell due (ratio {scheduled / plain:0.00})");
-        Assert.True(scheduled <= 2 * plain, $"schedules took {scheduled.TotalSeconds:0.0}s, unscheduled rows {plain.TotalSeconds:0.0}s");
+        // Releases cost more than plain reads (a stop lookup per key and an update per row): 1.2-1.3 alone, 2.1 once in a
+        // full run. What this guards against is far above 3: 14 (a release walking every schedule per key), 4.6 (the idle
+        // interval while a partition still read from a cursor).
+        Assert.True(scheduled <= 3 * plain, $"schedules took {scheduled.TotalSeconds:0.0}s, unscheduled rows {plain.TotalSeconds:0.0}s");
         Assert.Equal(0, verifier.OutOfOrder);
     }
 
