@@ -81,12 +81,6 @@ public static class OutboxEventId
     /// <summary>More rows became publishable in one feed window than one statement reads (a bulk insert): partitions read themselves (Information).</summary>
     public const int ChangeFeedOverflow = 4007;
 
-    /// <summary>
-    /// A partition's first publishable row waited at two sweeps while nothing was queued: the feed did not return it (a
-    /// defect, or a row written around the relay's tracking); the partition reads itself from it (Warning).
-    /// </summary>
-    public const int PartitionStalled = 4008;
-
     /// <summary>Schema migrations were applied at start-up (Information).</summary>
     public const int SchemaMigrated = 4101;
 

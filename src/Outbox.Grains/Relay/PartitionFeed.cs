@@ -68,9 +68,6 @@ internal sealed class PartitionFeed(int partition, long epoch, int maxRows, long
     /// </summary>
     internal long WokenAt { get; set; }
 
-    /// <summary>Reader: the partition's first publishable row at the last sweep (<see cref="RelayReader"/>'s safety net).</summary>
-    internal long? SweptFirst { get; set; }
-
     /// <summary>Reader: the ids the last catch-up read returned; the next feed window may return them again.</summary>
     internal HashSet<long>? LastRead { get; set; }
 

@@ -381,15 +381,6 @@ internal sealed partial class RelayReader : ILifecycleParticipant<ISiloLifecycle
         {
             if (!feeds.TryGetValue(result.Partition, out var feed)) continue;
             feed.SetDue(result.NextDueIn is { } dueIn ? now + Ticks(dueIn) : null);
-            // The safety net: the same row first in line at two sweeps while nothing is queued and the partition follows
-            // the feed means the feed did not return it. Reading the partition from it costs one read; a row that was only
-            // in flight meanwhile (a slow or retried publish) comes back as removed and is not published twice.
-            if (result.FirstPublishable is { } first && first == feed.SweptFirst && feed.Cursor is null && !feed.Unreadable && feed.Count == 0)
-            {
-                LogStalled(_logger, feed.Partition, first);
-                feed.ReadFrom(first);
-            }
-            feed.SweptFirst = result.FirstPublishable;
             // A paused partition tries again each sweep, in case its resume went unnoticed.
             feed.Unreadable = false;
             if (!result.Current)
@@ -416,10 +407,6 @@ internal sealed partial class RelayReader : ILifecycleParticipant<ISiloLifecycle
     [LoggerMessage(EventId = OutboxEventId.DatabaseIncarnationChanged, Level = LogLevel.Warning,
         Message = "The outbox database restarted or failed over (server started {Incarnation:o}): every partition of this silo reads itself again from its first row")]
     private static partial void LogRestarted(ILogger logger, DateTime incarnation);
-
-    [LoggerMessage(EventId = OutboxEventId.PartitionStalled, Level = LogLevel.Warning,
-        Message = "Partition {Partition}: row {RowId} waited first in line at two sweeps with nothing queued; the partition reads itself from it")]
-    private static partial void LogStalled(ILogger logger, int partition, long rowId);
 
     [LoggerMessage(EventId = OutboxEventId.ChangeFeedOverflow, Level = LogLevel.Information,
         Message = "More than {Limit} rows became publishable within one feed window (a bulk insert?): every partition of this silo reads itself from its first row")]

@@ -5,10 +5,7 @@
 -- * when each partition's earliest scheduled row is due (its releases, and its durable reminder);
 -- * held rows (deliver_at 'infinity') with nothing holding their key back before them any more (no parked row, no row
 --   scheduled for later), because that row was deleted or changed by hand rather than through the operator tools: they
---   are put back on the feed (the update trigger gives them this statement's tx), where their order is checked again;
--- * the partition's first publishable row (not scheduled, held or parked): the reader compares it with the previous
---   sweep's, and a partition that has nothing queued while the same row waits first in line reads itself from that row,
---   so a row the feed did not return (whatever the cause) waits two sweeps, not until the silo restarts.
+--   are put back on the feed (the update trigger gives them this statement's tx), where their order is checked again.
 with mine as materialized (
     select r.partition, r.epoch,
            exists (select 1 from outbox.partitions p
@@ -39,8 +36,5 @@ strays as (
 select c.partition, c.current,
        (select extract(epoch from min(s.deliver_at) - now())::float8 from outbox.messages s
         where s.partition = c.partition and s.deliver_at is not null and s.deliver_at < 'infinity'),
-       (select count(*) from strays),
-       (select f.id from outbox.messages f
-        where c.current and f.partition = c.partition and f.deliver_at is null and f.parked_at is null
-        order by f.id limit 1)
+       (select count(*) from strays)
 from mine c;

@@ -126,8 +126,7 @@ internal sealed class ChangeFeed(NpgsqlDataSource dataSource) : IAsyncDisposable
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var results = new List<SweepResult>(epochs.Count);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            results.Add(new SweepResult(reader.GetInt32(0), reader.GetBoolean(1), reader.IsDBNull(2) ? null : Seconds(reader.GetDouble(2)),
-                reader.IsDBNull(4) ? null : reader.GetInt64(4)));
+            results.Add(new SweepResult(reader.GetInt32(0), reader.GetBoolean(1), reader.IsDBNull(2) ? null : Seconds(reader.GetDouble(2))));
         return results;
     }
 

@@ -68,5 +68,4 @@ internal sealed record MaintenanceResult(
 /// <param name="Partition">The partition.</param>
 /// <param name="Current">The epoch is still the partition's and this silo its owner.</param>
 /// <param name="NextDueIn">When its earliest scheduled row is due (null: none).</param>
-/// <param name="FirstPublishable">Its first row that is neither scheduled, held nor parked (null: none, or not current).</param>
-internal readonly record struct SweepResult(int Partition, bool Current, TimeSpan? NextDueIn, long? FirstPublishable);
+internal readonly record struct SweepResult(int Partition, bool Current, TimeSpan? NextDueIn);

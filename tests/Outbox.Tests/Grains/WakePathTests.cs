@@ -29,34 +29,6 @@ public sealed class WakePathTests : RelayTestBase
         Assert.Equal(0, await verifier.WaitForAsync(ids, TimeSpan.FromSeconds(30)));
     }
 
-    /// <summary>
-    /// The safety net behind the feed: a row the feed never returns (its tx set back by hand here, in the transaction that
-    /// wrote it, so no feed window covers it) is published once it has waited first in line at two sweeps. Before the net
-    /// such a row waited for the silo's restart.
-    /// </summary>
-    [Fact]
-    public async Task ARowTheFeedNeverReturnsIsPublishedAfterTwoSweeps()
-    {
-        var topic = Kafka.CreateTopic();
-        await using var silo = await TestSilo.StartAsync(Db, Kafka, overrides: new Dictionary<string, string> { ["Relay:SweepInterval"] = "00:00:00.500" });
-        using var verifier = new DeliveryVerifier(Kafka.BootstrapServers, topic);
-        var seen = await Enqueue.CommitAsync(Db, Enqueue.Event(topic, "key-seen", 1));
-        Assert.Equal(0, await verifier.WaitForAsync(seen, TimeSpan.FromSeconds(30)));
-
-        var missed = Enqueue.Event(topic, "key-missed", 1);
-        await using (var connection = await Db.DataSource.OpenConnectionAsync())
-        await using (var transaction = await connection.BeginTransactionAsync())
-        {
-            await transaction.EnqueueAsync(missed);
-            await using var hide = new Npgsql.NpgsqlCommand("update outbox.messages set tx = '3'::xid8 where event_id = @id", connection, transaction);
-            hide.Parameters.AddWithValue("id", missed.EventId);
-            Assert.Equal(1, await hide.ExecuteNonQueryAsync());
-            await transaction.CommitAsync();
-        }
-
-        Assert.Equal(0, await verifier.WaitForAsync([missed.EventId], TimeSpan.FromSeconds(20)));
-    }
-
     [Fact]
     public Task ARowOfATransactionThatCommitsAfterAHigherIdOfItsPartitionWasPublishedIsPublishedPromptly() =>
         ALateCommitIsPublishedPromptlyAsync(partition: 3, savepoint: false);
