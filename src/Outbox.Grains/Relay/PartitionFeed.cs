@@ -23,6 +23,7 @@ internal sealed class PartitionFeed(int partition, long epoch, int maxRows, long
     private long _queuedBytes;
     private volatile bool _fenced;
     private volatile bool _hasSchedule;
+    // Cursor != null, kept where the activation can read it: Cursor is the reader's, and a long? is not read atomically.
     private volatile bool _catchingUp = true;
 
     public int Partition { get; } = partition;
